@@ -1,0 +1,50 @@
+/** The pieces around the action on 127.0.0.1: GitHub's token service and an STS, wired together. */
+import { startOidcIssuer, type OidcIssuer } from './oidc-issuer.ts';
+import { Job, type JobOptions } from './runner.ts';
+import { startStsStub, type StsStub } from './sts-stub.ts';
+
+export const DEMO_ROLE_ARN = 'arn:aws:iam::123456789012:role/deploy';
+
+export interface Emulation {
+  issuer: OidcIssuer;
+  sts: StsStub;
+  /** A job with `permissions: id-token: write`, unless told otherwise. */
+  job(options?: JobOptions & { idTokenPermission?: boolean }): Job;
+  /** The inputs a workflow would give, pointed at the local STS. */
+  inputs(extra?: Record<string, string>): Record<string, string>;
+  close(): Promise<void>;
+}
+
+export async function startEmulation(): Promise<Emulation> {
+  const issuer = await startOidcIssuer();
+  const sts = await startStsStub();
+  // As an AWS account set up per the README: GitHub's provider with audience
+  // sts.amazonaws.com, and a role trusting this repository.
+  sts.providers.push({ issuer: issuer.url, clientIds: ['sts.amazonaws.com'] });
+  sts.addRole({
+    arn: DEMO_ROLE_ARN,
+    maxSessionDuration: 3600,
+    trust: {
+      StringEquals: { 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com' },
+      StringLike: { 'token.actions.githubusercontent.com:sub': 'repo:octo-org/octo-repo:*' }
+    }
+  });
+  const jobs: Job[] = [];
+  return {
+    issuer,
+    sts,
+    job: ({ idTokenPermission = true, ...options } = {}) => {
+      const job = new Job({
+        ...(idTokenPermission ? { idToken: { requestUrl: issuer.requestUrl, requestToken: issuer.requestToken } } : {}),
+        ...options
+      });
+      jobs.push(job);
+      return job;
+    },
+    inputs: (extra = {}) => ({ 'role-to-assume': DEMO_ROLE_ARN, 'aws-region': 'eu-west-2', 'sts-endpoint': sts.url, ...extra }),
+    close: async () => {
+      for (const job of jobs) job.cleanup();
+      await Promise.all([issuer.close(), sts.close()]);
+    }
+  };
+}

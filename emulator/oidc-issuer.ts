@@ -1,0 +1,170 @@
+/*
+ * GitHub's OIDC token service, as a job sees it: GET <request url>&audience=X with the
+ * runner's bearer token answers {"value": JWT}. The same server publishes the discovery
+ * document and a JWKS whose key carries an x5c certificate, as GitHub does, so an STS
+ * (our stub or Ceph RGW) can verify the tokens.
+ */
+import { webcrypto } from 'node:crypto';
+// @peculiar/x509 2 expects the Reflect metadata polyfill to be loaded first.
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
+import { exportJWK, SignJWT } from 'jose';
+import { startLocalServer, type LocalServer } from './http-server.ts';
+
+export type SubjectForm = 'branch' | 'tag' | 'pull_request' | 'environment';
+
+/** What kind of run the token describes; the claims follow from it as on GitHub. */
+export interface RunDescription {
+  owner: string;
+  repo: string;
+  form: SubjectForm;
+  /** Branch or tag name for branch/tag forms; the environment for the environment form. */
+  name: string;
+  /** Other claims to set or override (e.g. a custom sub). */
+  extraClaims?: Record<string, string>;
+  lifetimeSeconds?: number;
+}
+
+export const DEFAULT_RUN: RunDescription = { owner: 'octo-org', repo: 'octo-repo', form: 'branch', name: 'main' };
+
+/** GitHub's sub: environment, then pull_request, then ref — the first that applies. */
+export function subjectFor(run: RunDescription): string {
+  const repository = `repo:${run.owner}/${run.repo}`;
+  switch (run.form) {
+    case 'environment':
+      return `${repository}:environment:${run.name}`;
+    case 'pull_request':
+      return `${repository}:pull_request`;
+    case 'tag':
+      return `${repository}:ref:refs/tags/${run.name}`;
+    case 'branch':
+      return `${repository}:ref:refs/heads/${run.name}`;
+  }
+}
+
+function claimsFor(run: RunDescription): Record<string, string> {
+  const ref =
+    run.form === 'tag' ? `refs/tags/${run.name}` : run.form === 'pull_request' ? 'refs/pull/42/merge' : `refs/heads/${run.form === 'branch' ? run.name : 'main'}`;
+  const workflowRef = `${run.owner}/${run.repo}/.github/workflows/deploy.yml@${ref}`;
+  return {
+    sub: subjectFor(run),
+    actor: 'octocat',
+    actor_id: '583231',
+    base_ref: run.form === 'pull_request' ? 'main' : '',
+    head_ref: run.form === 'pull_request' ? 'feature' : '',
+    environment: run.form === 'environment' ? run.name : '',
+    event_name: run.form === 'pull_request' ? 'pull_request' : 'push',
+    job_workflow_ref: workflowRef,
+    job_workflow_sha: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678',
+    ref,
+    ref_type: run.form === 'tag' ? 'tag' : 'branch',
+    repository: `${run.owner}/${run.repo}`,
+    repository_id: '123456789',
+    repository_owner: run.owner,
+    repository_owner_id: '987654',
+    repository_visibility: 'private',
+    run_id: '4242',
+    run_number: '17',
+    run_attempt: '1',
+    runner_environment: 'github-hosted',
+    sha: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678',
+    workflow: 'Deploy',
+    workflow_ref: workflowRef,
+    workflow_sha: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678',
+    ...run.extraClaims
+  };
+}
+
+/** A fault the token service shows for the next requests. */
+export type OidcFault = { status: number; body?: string } | { body: string };
+
+export interface OidcIssuer {
+  /** The issuer (`iss`) and base URL. */
+  url: string;
+  port: number;
+  /** ACTIONS_ID_TOKEN_REQUEST_URL / _TOKEN as the runner would set them. */
+  requestUrl: string;
+  requestToken: string;
+  /** The run the next tokens describe. */
+  run: RunDescription;
+  /** Token requests seen, with the audience asked for. */
+  tokenRequests: { audience: string | null; authorized: boolean }[];
+  /** Faults answered, one a request, before normal service resumes. */
+  faults: OidcFault[];
+  /** Signs a token directly (for tests that need one without a request). */
+  issue(audience: string, overrides?: Record<string, unknown>): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startOidcIssuer(): Promise<OidcIssuer> {
+  x509.cryptoProvider.set(webcrypto as never);
+  const algorithm = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 };
+  const keys = (await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const certificate = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: '01',
+    name: 'CN=local-oidc-issuer',
+    notBefore: new Date(Date.now() - 86400_000),
+    notAfter: new Date(Date.now() + 365 * 86400_000),
+    signingAlgorithm: algorithm,
+    keys
+  });
+  const kid = 'local-key-1';
+  const jwk = { ...(await exportJWK(keys.publicKey)), kid, use: 'sig', alg: 'RS256', x5c: [Buffer.from(certificate.rawData).toString('base64')] };
+  const requestToken = `runner-request-token-${Math.random().toString(36).slice(2)}`;
+
+  let issuerUrl = '';
+  const issue = async (audience: string, overrides: Record<string, unknown> = {}): Promise<string> => {
+    const now = Math.floor(Date.now() / 1000);
+    const lifetime = issuer.run.lifetimeSeconds ?? 300;
+    return new SignJWT({ ...claimsFor(issuer.run), iss: issuerUrl, aud: audience, iat: now, nbf: now - 5, exp: now + lifetime, jti: crypto.randomUUID(), ...overrides })
+      .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid, x5t: 'local' })
+      .sign(keys.privateKey);
+  };
+
+  const server: LocalServer = await startLocalServer(async (request, _body, response) => {
+    const url = new URL(request.url ?? '/', issuerUrl);
+    const json = (status: number, value: unknown): void => {
+      response.writeHead(status, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(value));
+    };
+    if (url.pathname === '/.well-known/openid-configuration') {
+      return json(200, {
+        issuer: issuerUrl,
+        jwks_uri: `${issuerUrl}/.well-known/jwks`,
+        subject_types_supported: ['public', 'pairwise'],
+        response_types_supported: ['id_token'],
+        claims_supported: ['sub', 'aud', 'exp', 'iat', 'iss', 'jti', 'nbf', 'ref', 'repository', 'repository_owner', 'run_id', 'environment'],
+        id_token_signing_alg_values_supported: ['RS256'],
+        scopes_supported: ['openid']
+      });
+    }
+    if (url.pathname === '/.well-known/jwks') return json(200, { keys: [jwk] });
+    if (url.pathname === '/token') {
+      const authorized = request.headers.authorization === `Bearer ${requestToken}`;
+      const audience = url.searchParams.get('audience');
+      issuer.tokenRequests.push({ audience, authorized });
+      const fault = issuer.faults.shift();
+      if (fault) {
+        response.writeHead('status' in fault ? fault.status : 200, { 'content-type': 'application/json' });
+        return void response.end(fault.body ?? '');
+      }
+      if (!authorized) return json(401, { message: 'Bad credentials' });
+      return json(200, { count: 1, value: await issue(audience ?? `https://github.com/${issuer.run.owner}`) });
+    }
+    json(404, { message: 'Not Found' });
+  });
+  issuerUrl = server.url;
+
+  const issuer: OidcIssuer = {
+    url: server.url,
+    port: server.port,
+    requestUrl: `${server.url}/token?api-version=2.0`,
+    requestToken,
+    run: { ...DEFAULT_RUN },
+    tokenRequests: [],
+    faults: [],
+    issue,
+    close: () => server.close()
+  };
+  return issuer;
+}

@@ -1,0 +1,230 @@
+/*
+ * Runs the bundled action the way the GitHub runner does (see shared field notes):
+ * `node24 dist/main/index.js` with no arguments, INPUT_ variables including action.yml
+ * defaults, fresh file-command files per step applied after the process exits, STATE_
+ * variables for post, posts in reverse order at job end, and the log rendered as GitHub
+ * shows it (masked values as ***, commands hidden).
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { parseFileCommands } from './file-commands.ts';
+
+export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface StepResult {
+  exitCode: number | null;
+  /** stdout and stderr as the process wrote them, interleaved in arrival order. */
+  raw: string;
+  /** The log as GitHub would show it. */
+  log: string[];
+  exported: Record<string, string>;
+  outputs: Record<string, string>;
+  state: Record<string, string>;
+  summary: string;
+  /** The raw contents of the step's file-command files, for audits. */
+  files: { env: string; output: string; state: string; summary: string };
+  durationMs: number;
+}
+
+export interface JobOptions {
+  /** The job's `env:` (workflow and job level). */
+  env?: Record<string, string>;
+  /** Whether the job has `permissions: id-token: write`. */
+  idToken?: { requestUrl: string; requestToken: string };
+  debug?: boolean;
+  /** GITHUB_* values to use instead of the defaults. */
+  github?: Record<string, string>;
+  actionDir?: string;
+}
+
+interface PendingPost {
+  inputs: Record<string, string>;
+  state: Record<string, string>;
+}
+
+const actionDefaults = (actionDir: string): Record<string, string> => {
+  const action = parseYaml(readFileSync(join(actionDir, 'action.yml'), 'utf8')) as { inputs?: Record<string, { default?: unknown }> };
+  const defaults: Record<string, string> = {};
+  for (const [name, spec] of Object.entries(action.inputs ?? {})) {
+    if (spec?.default !== undefined) defaults[name] = String(spec.default);
+  }
+  return defaults;
+};
+
+export class Job {
+  readonly root: string;
+  /** The environment later steps see: the job's env plus GITHUB_ENV exports. */
+  readonly env: Record<string, string>;
+  readonly masks = new Set<string>();
+  private readonly options: JobOptions;
+  private readonly posts: PendingPost[] = [];
+  private stepCount = 0;
+
+  constructor(options: JobOptions = {}) {
+    if (!process.versions.node.startsWith('24.')) {
+      throw new Error(`The runner emulation needs Node 24 (the runner's node24); this is ${process.version}: run it through npm scripts`);
+    }
+    this.options = options;
+    this.root = mkdtempSync(join(tmpdir(), 'runner-'));
+    mkdirSync(join(this.root, 'workspace'));
+    mkdirSync(join(this.root, 'temp'));
+    this.env = { ...options.env };
+    if (options.idToken) this.masks.add(options.idToken.requestToken);
+  }
+
+  private githubVariables(step: string): Record<string, string> {
+    return {
+      GITHUB_ACTION: `__oidc_aws_credentials_${step}`,
+      GITHUB_ACTIONS: 'true',
+      GITHUB_ACTOR: 'octocat',
+      GITHUB_ACTOR_ID: '583231',
+      GITHUB_EVENT_NAME: 'push',
+      GITHUB_JOB: 'deploy',
+      GITHUB_REF: 'refs/heads/main',
+      GITHUB_REF_NAME: 'main',
+      GITHUB_REF_TYPE: 'branch',
+      GITHUB_REPOSITORY: 'octo-org/octo-repo',
+      GITHUB_REPOSITORY_ID: '123456789',
+      GITHUB_REPOSITORY_OWNER: 'octo-org',
+      GITHUB_RUN_ATTEMPT: '1',
+      GITHUB_RUN_ID: '4242',
+      GITHUB_RUN_NUMBER: '17',
+      GITHUB_SERVER_URL: 'https://github.com',
+      GITHUB_SHA: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678',
+      GITHUB_TRIGGERING_ACTOR: 'octocat',
+      GITHUB_WORKFLOW: 'Deploy',
+      GITHUB_WORKFLOW_REF: 'octo-org/octo-repo/.github/workflows/deploy.yml@refs/heads/main',
+      GITHUB_WORKSPACE: join(this.root, 'workspace'),
+      RUNNER_TEMP: join(this.root, 'temp'),
+      RUNNER_OS: 'Linux',
+      ...this.options.github
+    };
+  }
+
+  /** A `uses:` step: runs main and, if main started, queues its post. */
+  async uses(inputs: Record<string, string>): Promise<StepResult> {
+    const actionDir = this.options.actionDir ?? REPO_ROOT;
+    const withDefaults = { ...actionDefaults(actionDir), ...inputs };
+    const result = await this.runNode(join(actionDir, 'dist/main/index.js'), withDefaults, {});
+    this.posts.push({ inputs: withDefaults, state: result.state });
+    return result;
+  }
+
+  /** Post steps, last first, as at the end of a job. */
+  async runPosts(): Promise<StepResult[]> {
+    const actionDir = this.options.actionDir ?? REPO_ROOT;
+    const results: StepResult[] = [];
+    while (this.posts.length) {
+      const post = this.posts.pop()!;
+      results.push(await this.runNode(join(actionDir, 'dist/post/index.js'), post.inputs, post.state));
+    }
+    return results;
+  }
+
+  /** A `run:` step: any command, with the job's environment. */
+  async run(command: string, args: string[]): Promise<StepResult> {
+    return this.runProcess(command, args, this.stepEnv('run', {}, {}));
+  }
+
+  private stepEnv(step: string, inputs: Record<string, string>, state: Record<string, string>): Record<string, string> {
+    const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? this.root, ...this.env };
+    for (const [name, value] of Object.entries(state)) env[`STATE_${name}`] = value;
+    for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
+    Object.assign(env, this.githubVariables(step));
+    if (this.options.idToken) {
+      env.ACTIONS_ID_TOKEN_REQUEST_URL = this.options.idToken.requestUrl;
+      env.ACTIONS_ID_TOKEN_REQUEST_TOKEN = this.options.idToken.requestToken;
+    }
+    if (this.options.debug) env.RUNNER_DEBUG = '1';
+    return env;
+  }
+
+  private runNode(entry: string, inputs: Record<string, string>, state: Record<string, string>): Promise<StepResult> {
+    return this.runProcess(process.execPath, [entry], this.stepEnv('main', inputs, state));
+  }
+
+  private async runProcess(command: string, args: string[], env: Record<string, string>): Promise<StepResult> {
+    this.stepCount += 1;
+    const dir = join(this.root, 'steps', String(this.stepCount));
+    mkdirSync(dir, { recursive: true });
+    const paths = { env: join(dir, 'env'), output: join(dir, 'output'), state: join(dir, 'state'), summary: join(dir, 'summary') };
+    for (const path of Object.values(paths)) writeFileSync(path, '');
+    Object.assign(env, { GITHUB_ENV: paths.env, GITHUB_OUTPUT: paths.output, GITHUB_STATE: paths.state, GITHUB_STEP_SUMMARY: paths.summary });
+
+    const started = performance.now();
+    const child = spawn(command, args, { cwd: env.GITHUB_WORKSPACE, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let raw = '';
+    child.stdout.on('data', (chunk: Buffer) => (raw += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (raw += chunk.toString('utf8')));
+    const exitCode = await new Promise<number | null>((resolveExit, reject) => {
+      child.on('error', reject);
+      child.on('close', (code) => resolveExit(code));
+    });
+    const durationMs = performance.now() - started;
+
+    const files = {
+      env: readFileSync(paths.env, 'utf8'),
+      output: readFileSync(paths.output, 'utf8'),
+      state: readFileSync(paths.state, 'utf8'),
+      summary: readFileSync(paths.summary, 'utf8')
+    };
+    const exported = parseFileCommands(files.env);
+    // File commands apply after the process exits, even when the step failed.
+    Object.assign(this.env, exported);
+    return {
+      exitCode,
+      raw,
+      log: this.render(raw),
+      exported,
+      outputs: parseFileCommands(files.output),
+      state: parseFileCommands(files.state),
+      summary: files.summary,
+      files,
+      durationMs
+    };
+  }
+
+  /** Renders process output as the GitHub log shows it. */
+  private render(raw: string): string[] {
+    const shown: string[] = [];
+    for (const line of raw.split(/\r?\n/)) {
+      const command = /^::([a-z-]+)(?: [^:]*)?::(.*)$/.exec(line);
+      let text: string | undefined = line;
+      if (command) {
+        const [, name, data] = command as unknown as [string, string, string];
+        const value = unescapeData(data);
+        if (name === 'add-mask') {
+          for (const part of value.split('\n')) if (part.trim()) this.masks.add(part);
+          text = undefined;
+        } else if (name === 'error' || name === 'warning' || name === 'notice') {
+          text = `${name[0]!.toUpperCase()}${name.slice(1)}: ${value}`;
+        } else if (name === 'debug') {
+          text = this.options.debug ? `##[debug]${value}` : undefined;
+        } else {
+          text = undefined;
+        }
+      }
+      if (text !== undefined) shown.push(this.mask(text));
+    }
+    while (shown.at(-1) === '') shown.pop();
+    return shown;
+  }
+
+  mask(text: string): string {
+    let masked = text;
+    for (const secret of [...this.masks].sort((a, b) => b.length - a.length)) masked = masked.split(secret).join('***');
+    return masked;
+  }
+
+  cleanup(): void {
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+function unescapeData(text: string): string {
+  return text.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
+}

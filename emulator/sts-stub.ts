@@ -1,0 +1,347 @@
+/*
+ * An STS on the AWS Query protocol that behaves like the real one where the action can
+ * tell: it verifies the web identity token against the issuer's JWKS, evaluates a trust
+ * policy, checks parameters, and answers in STS's XML shapes with its error codes and
+ * statuses. Faults can be injected. GetCallerIdentity checks the SigV4 signature, so a
+ * consumer succeeds only with the exact credentials issued.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Hash } from '@smithy/hash-node';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
+import { startLocalServer } from './http-server.ts';
+
+type ConditionValues = Record<string, string | string[]>;
+/** An IAM trust policy Condition block; keys end in ":sub", ":aud" or another claim. */
+export interface TrustCondition {
+  StringEquals?: ConditionValues;
+  StringLike?: ConditionValues;
+}
+
+export interface RoleDefinition {
+  arn: string;
+  maxSessionDuration: number;
+  trust: TrustCondition;
+}
+
+export interface OidcProviderDefinition {
+  issuer: string;
+  clientIds: string[];
+}
+
+export type StsFault =
+  | 'throttle'
+  | 'internal-error'
+  | 'idp-communication'
+  | 'verification-key'
+  | 'expired-token'
+  | 'drop-connection'
+  | 'html-page'
+  | 'garbage-xml'
+  | 'empty-body'
+  | { delayMs: number };
+
+export interface IssuedSession {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  assumedRoleArn: string;
+  accountId: string;
+  sessionName: string;
+}
+
+export interface StsRequestRecord {
+  action: string;
+  params: Record<string, string>;
+  status: number;
+  code?: string;
+}
+
+export interface StsStub {
+  url: string;
+  providers: OidcProviderDefinition[];
+  roles: Map<string, RoleDefinition>;
+  faults: StsFault[];
+  /** Admit at most this many AssumeRole* calls per second; the rest get Throttling. */
+  ratePerSecond?: number;
+  requests: StsRequestRecord[];
+  issued: IssuedSession[];
+  addRole(role: RoleDefinition): void;
+  close(): Promise<void>;
+}
+
+const NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
+const SESSION_NAME = /^[\w+=,.@-]{2,64}$/;
+
+class StsError extends Error {
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+const escapeXml = (text: string): string =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+function errorXml(error: StsError): string {
+  const type = error.status >= 500 ? 'Receiver' : 'Sender';
+  return `<ErrorResponse xmlns="${NS}">\n  <Error>\n    <Type>${type}</Type>\n    <Code>${error.code}</Code>\n    <Message>${escapeXml(error.message)}</Message>\n  </Error>\n  <RequestId>${randomUUID()}</RequestId>\n</ErrorResponse>\n`;
+}
+
+function wildcardMatch(pattern: string, value: string): boolean {
+  const regex = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${regex}$`).test(value);
+}
+
+/** IAM semantics: every key must match; within a key, any of its values. */
+export function trustAllows(condition: TrustCondition, claims: Record<string, unknown>): boolean {
+  const check = (values: ConditionValues | undefined, match: (pattern: string, value: string) => boolean): boolean =>
+    Object.entries(values ?? {}).every(([key, expected]) => {
+      const claim = claims[key.slice(key.lastIndexOf(':') + 1)];
+      const actual = Array.isArray(claim) ? claim.map(String) : [String(claim ?? '')];
+      return (Array.isArray(expected) ? expected : [expected]).some((pattern) => actual.some((value) => match(pattern, value)));
+    });
+  return check(condition.StringEquals, (a, b) => a === b) && check(condition.StringLike, wildcardMatch);
+}
+
+function credentialsFor(role: RoleDefinition, sessionName: string): IssuedSession {
+  const accountId = /^arn:[\w-]+:iam::(\d{12})?:/.exec(role.arn)?.[1] ?? '';
+  const partition = role.arn.split(':')[1];
+  const roleName = role.arn.slice(role.arn.lastIndexOf('/') + 1);
+  return {
+    accessKeyId: `ASIA${randomBytes(12).toString('hex').toUpperCase().slice(0, 16)}`,
+    // Real secrets and tokens contain "/" and "+"; keep them so exports are tested with them.
+    secretAccessKey: randomBytes(30).toString('base64'),
+    sessionToken: `IQoJb3JpZ2luX2Vj${randomBytes(300).toString('base64')}`,
+    assumedRoleArn: `arn:${partition}:sts::${accountId}:assumed-role/${roleName}/${sessionName}`,
+    accountId,
+    sessionName
+  };
+}
+
+export async function startStsStub(): Promise<StsStub> {
+  const jwksByIssuer = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+  let windowStart = 0;
+  let windowCount = 0;
+
+  const overRate = (): boolean => {
+    if (!stub.ratePerSecond) return false;
+    const now = Date.now();
+    if (now - windowStart >= 1000) {
+      windowStart = now;
+      windowCount = 0;
+    }
+    windowCount += 1;
+    return windowCount > stub.ratePerSecond;
+  };
+
+  const verifyToken = async (token: string): Promise<Record<string, unknown>> => {
+    let unverified: Record<string, unknown>;
+    try {
+      unverified = decodeJwt(token);
+    } catch {
+      throw new StsError(400, 'InvalidIdentityToken', 'The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)');
+    }
+    const provider = stub.providers.find((candidate) => candidate.issuer === unverified.iss);
+    if (!provider) throw new StsError(400, 'InvalidIdentityToken', `No OpenIDConnect provider found in your account for ${String(unverified.iss)}`);
+    let jwks = jwksByIssuer.get(provider.issuer);
+    if (!jwks) {
+      const discovery = (await (await fetch(`${provider.issuer}/.well-known/openid-configuration`)).json()) as { jwks_uri: string };
+      jwks = createRemoteJWKSet(new URL(discovery.jwks_uri));
+      jwksByIssuer.set(provider.issuer, jwks);
+    }
+    try {
+      const { payload } = await jwtVerify(token, jwks, { issuer: provider.issuer, algorithms: ['RS256'] });
+      const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+      if (!audiences.some((audience) => audience !== undefined && provider.clientIds.includes(audience))) {
+        throw new StsError(400, 'InvalidIdentityToken', 'Incorrect token audience');
+      }
+      return payload as Record<string, unknown>;
+    } catch (error) {
+      if (error instanceof StsError) throw error;
+      if (error instanceof joseErrors.JWTExpired) {
+        throw new StsError(400, 'ExpiredTokenException', 'Token expired: current date/time must be before the expiration date/time');
+      }
+      throw new StsError(400, 'InvalidIdentityToken', 'The web identity token that was passed could not be validated by AWS. Get a new identity token from the identity provider and then retry the request.');
+    }
+  };
+
+  const assumeRoleWithWebIdentity = async (params: Record<string, string>): Promise<string> => {
+    const sessionName = params.RoleSessionName ?? '';
+    if (!SESSION_NAME.test(sessionName)) {
+      throw new StsError(400, 'ValidationError', `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]* and have length between 2 and 64`);
+    }
+    const duration = Number(params.DurationSeconds ?? '3600');
+    if (!(duration >= 900 && duration <= 43200)) {
+      throw new StsError(400, 'ValidationError', `1 validation error detected: Value '${params.DurationSeconds}' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200`);
+    }
+    const claims = await verifyToken(params.WebIdentityToken ?? '');
+    const role = stub.roles.get(params.RoleArn ?? '');
+    if (!role || !trustAllows(role.trust, claims)) {
+      throw new StsError(403, 'AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity');
+    }
+    if (duration > role.maxSessionDuration) {
+      throw new StsError(400, 'ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
+    }
+    if (params.Policy !== undefined) {
+      try {
+        JSON.parse(params.Policy);
+      } catch {
+        throw new StsError(400, 'MalformedPolicyDocument', 'The policy is not in the valid JSON format.');
+      }
+    }
+    const session = credentialsFor(role, sessionName);
+    stub.issued.push(session);
+    const expiration = new Date(Date.now() + duration * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    return `<AssumeRoleWithWebIdentityResponse xmlns="${NS}">
+  <AssumeRoleWithWebIdentityResult>
+    <Audience>${escapeXml(String(claims.aud))}</Audience>
+    <AssumedRoleUser>
+      <AssumedRoleId>AROA${randomBytes(8).toString('hex').toUpperCase()}:${sessionName}</AssumedRoleId>
+      <Arn>${session.assumedRoleArn}</Arn>
+    </AssumedRoleUser>
+    <Provider>${escapeXml(String(claims.iss))}</Provider>
+    <Credentials>
+      <AccessKeyId>${session.accessKeyId}</AccessKeyId>
+      <SecretAccessKey>${escapeXml(session.secretAccessKey)}</SecretAccessKey>
+      <SessionToken>${escapeXml(session.sessionToken)}</SessionToken>
+      <Expiration>${expiration}</Expiration>
+    </Credentials>
+    <SubjectFromWebIdentityToken>${escapeXml(String(claims.sub))}</SubjectFromWebIdentityToken>
+  </AssumeRoleWithWebIdentityResult>
+  <ResponseMetadata>
+    <RequestId>${randomUUID()}</RequestId>
+  </ResponseMetadata>
+</AssumeRoleWithWebIdentityResponse>
+`;
+  };
+
+  const getCallerIdentity = async (request: IncomingMessage, body: string): Promise<string> => {
+    const session = await verifySignature(request, body, stub.issued);
+    return `<GetCallerIdentityResponse xmlns="${NS}">
+  <GetCallerIdentityResult>
+    <Arn>${session.assumedRoleArn}</Arn>
+    <UserId>AROA0000000000000000:${session.sessionName}</UserId>
+    <Account>${session.accountId}</Account>
+  </GetCallerIdentityResult>
+  <ResponseMetadata>
+    <RequestId>${randomUUID()}</RequestId>
+  </ResponseMetadata>
+</GetCallerIdentityResponse>
+`;
+  };
+
+  const injectFault = async (fault: StsFault, response: ServerResponse): Promise<boolean> => {
+    const send = (status: number, type: string, text: string): boolean => {
+      response.writeHead(status, { 'content-type': type });
+      response.end(text);
+      return true;
+    };
+    const xmlError = (status: number, code: string, message: string): boolean => send(status, 'text/xml', errorXml(new StsError(status, code, message)));
+    if (typeof fault === 'object') {
+      await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+      return false;
+    }
+    switch (fault) {
+      case 'throttle':
+        return xmlError(400, 'Throttling', 'Rate exceeded');
+      case 'internal-error':
+        return xmlError(500, 'InternalFailure', 'An internal error occurred.');
+      case 'idp-communication':
+        return xmlError(400, 'IDPCommunicationError', 'The request could not be fulfilled because the identity provider (IDP) that was asked to verify the incoming identity token could not be reached.');
+      case 'verification-key':
+        return xmlError(400, 'InvalidIdentityToken', "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements");
+      case 'expired-token':
+        return xmlError(400, 'ExpiredTokenException', 'Token expired: current date/time must be before the expiration date/time');
+      case 'drop-connection':
+        response.socket?.destroy();
+        return true;
+      case 'html-page':
+        return send(502, 'text/html', '<html><body><h1>502 Bad Gateway</h1></body></html>');
+      case 'garbage-xml':
+        return send(200, 'text/xml', '<AssumeRoleWithWebIdentityResponse><AssumeRoleWith');
+      case 'empty-body':
+        return send(200, 'text/xml', '');
+    }
+  };
+
+  const server = await startLocalServer(async (request, body, response) => {
+    const params = Object.fromEntries(new URLSearchParams(body));
+    const action = params.Action ?? '';
+    const record: StsRequestRecord = { action, params, status: 200 };
+    stub.requests.push(record);
+    if (action.startsWith('AssumeRole')) {
+      const fault = stub.faults.shift();
+      if (fault !== undefined && (await injectFault(fault, response))) {
+        record.status = response.statusCode;
+        record.code = typeof fault === 'string' ? fault : undefined;
+        return;
+      }
+    }
+    try {
+      if (action.startsWith('AssumeRole') && overRate()) throw new StsError(400, 'Throttling', 'Rate exceeded');
+      let xml: string;
+      if (action === 'AssumeRoleWithWebIdentity') xml = await assumeRoleWithWebIdentity(params);
+      else if (action === 'GetCallerIdentity') xml = await getCallerIdentity(request, body);
+      else throw new StsError(400, 'InvalidAction', `Could not find operation ${action} for version ${params.Version ?? ''}`);
+      response.writeHead(200, { 'content-type': 'text/xml', 'x-amzn-requestid': randomUUID() });
+      response.end(xml);
+    } catch (error) {
+      const stsError = error instanceof StsError ? error : new StsError(500, 'InternalFailure', String(error));
+      record.status = stsError.status;
+      record.code = stsError.code;
+      response.writeHead(stsError.status, { 'content-type': 'text/xml', 'x-amzn-requestid': randomUUID() });
+      response.end(errorXml(stsError));
+    }
+  });
+
+  const stub: StsStub = {
+    url: server.url,
+    providers: [],
+    roles: new Map(),
+    faults: [],
+    requests: [],
+    issued: [],
+    addRole: (role) => void stub.roles.set(role.arn, role),
+    close: () => server.close()
+  };
+  return stub;
+}
+
+/** Recomputes the request's SigV4 signature with the issued secret; throws STS's errors when it differs. */
+async function verifySignature(request: IncomingMessage, body: string, issued: IssuedSession[]): Promise<IssuedSession> {
+  const authorization = request.headers.authorization ?? '';
+  const parsed = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(authorization);
+  if (!parsed) throw new StsError(403, 'MissingAuthenticationToken', 'Request is missing Authentication Token');
+  const [, accessKeyId, , region, service, signedHeaders, signature] = parsed as unknown as string[];
+  const session = issued.find((candidate) => candidate.accessKeyId === accessKeyId);
+  if (!session) throw new StsError(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
+  if (request.headers['x-amz-security-token'] !== session.sessionToken) {
+    throw new StsError(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
+  }
+  const amzDate = String(request.headers['x-amz-date'] ?? '');
+  const signingDate = new Date(amzDate.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));
+  const headers: Record<string, string> = {};
+  for (const name of signedHeaders!.split(';')) headers[name] = String(request.headers[name] ?? '');
+  const url = new URL(request.url ?? '/', `http://${request.headers.host}`);
+  const signer = new SignatureV4({
+    credentials: { accessKeyId: session.accessKeyId, secretAccessKey: session.secretAccessKey, sessionToken: session.sessionToken },
+    region: region!,
+    service: service!,
+    sha256: Hash.bind(null, 'sha256'),
+    applyChecksum: false
+  });
+  const signed = await signer.sign(
+    { method: request.method ?? 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: url.pathname, query: Object.fromEntries(url.searchParams), headers, body },
+    { signingDate }
+  );
+  const expected = /Signature=([0-9a-f]{64})/.exec(String(signed.headers.authorization ?? signed.headers.Authorization))?.[1];
+  if (expected !== signature) {
+    throw new StsError(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.');
+  }
+  return session;
+}

@@ -1,0 +1,18 @@
+// Entry point of the main step: wires the real runner and GitHub context into runMain.
+import * as core from '@actions/core';
+import { context } from '@actions/github';
+import { errorDetails, errorLine } from './errors.ts';
+import { runMain } from './run-main.ts';
+
+try {
+  await runMain({
+    input: (name) => core.getInput(name),
+    env: process.env,
+    context,
+    runner: core,
+    now: () => new Date()
+  });
+} catch (error) {
+  for (const line of errorDetails(error)) core.info(line);
+  core.setFailed(errorLine(error));
+}

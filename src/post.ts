@@ -1,0 +1,9 @@
+// Entry point of the post step. Cleanup never fails the job: problems become warnings.
+import { runPost } from './run-post.ts';
+import { exportVariable, info, warning } from './workflow-commands.ts';
+
+try {
+  runPost(process.env, { exportVariable: (name, value) => exportVariable(name, value), info });
+} catch (error) {
+  warning(`Could not clear the AWS credentials: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+}

@@ -1,0 +1,91 @@
+import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { accountIdOfAssumedRole } from './arn.ts';
+
+export interface AssumeRoleRequest {
+  region: string;
+  endpoint?: string;
+  roleArn: string;
+  sessionName: string;
+  durationSeconds: number;
+  webIdentityToken: string;
+  policy?: string;
+  policyArns: string[];
+  connectTimeoutMs: number;
+  responseTimeoutMs: number;
+}
+
+/** What STS issued, with the account and ARN taken from AssumedRoleUser. */
+export interface IssuedCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken: string;
+  expiration: Date;
+  assumedRoleArn: string;
+  accountId: string;
+}
+
+/** Raised when STS (or the way to it) fails; `code` is STS's error code or the network error's. */
+export class StsCallError extends Error {
+  readonly code: string;
+  readonly httpStatus: number | undefined;
+  constructor(code: string, message: string, httpStatus: number | undefined) {
+    super(message);
+    this.name = 'StsCallError';
+    this.code = code;
+    this.httpStatus = httpStatus;
+  }
+}
+
+/** One AssumeRoleWithWebIdentity call: unsigned, so no credentials are looked up. Retries are the caller's. */
+export async function assumeRoleWithWebIdentity(request: AssumeRoleRequest): Promise<IssuedCredentials> {
+  const client = new STSClient({
+    region: request.region,
+    ...(request.endpoint ? { endpoint: request.endpoint } : {}),
+    maxAttempts: 1,
+    requestHandler: { connectionTimeout: request.connectTimeoutMs, requestTimeout: request.responseTimeoutMs }
+  });
+  let response;
+  try {
+    response = await client.send(
+      new AssumeRoleWithWebIdentityCommand({
+        RoleArn: request.roleArn,
+        RoleSessionName: request.sessionName,
+        WebIdentityToken: request.webIdentityToken,
+        DurationSeconds: request.durationSeconds,
+        ...(request.policy ? { Policy: request.policy } : {}),
+        ...(request.policyArns.length ? { PolicyArns: request.policyArns.map((arn) => ({ arn })) } : {})
+      })
+    );
+  } catch (error) {
+    throw toStsCallError(error);
+  } finally {
+    client.destroy();
+  }
+  const credentials = response.Credentials;
+    const assumedRoleArn = response.AssumedRoleUser?.Arn;
+    if (
+      !credentials?.AccessKeyId ||
+      !credentials.SecretAccessKey ||
+      !credentials.SessionToken ||
+      !credentials.Expiration ||
+      !assumedRoleArn
+    ) {
+      throw new StsCallError('IncompleteResponse', 'STS answered without credentials or AssumedRoleUser', 200);
+    }
+    return {
+      accessKeyId: credentials.AccessKeyId,
+      secretAccessKey: credentials.SecretAccessKey,
+      sessionToken: credentials.SessionToken,
+      expiration: credentials.Expiration,
+      assumedRoleArn,
+      accountId: accountIdOfAssumedRole(assumedRoleArn)
+    };
+}
+
+function toStsCallError(error: unknown): Error {
+  if (error instanceof StsCallError || !(error instanceof Error)) return error as Error;
+  const details = error as Error & { code?: string; $metadata?: { httpStatusCode?: number } };
+  const status = details.$metadata?.httpStatusCode;
+  const code = details.code ?? (status === undefined && error.name === 'Error' ? 'NetworkError' : error.name);
+  return new StsCallError(code, error.message, status);
+}
