@@ -10,7 +10,7 @@ try {
     env: process.env,
     context,
     runner: core,
-    now: () => new Date()
+    clock: { now: () => Date.now(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)), random: Math.random }
   });
 } catch (error) {
   for (const line of errorDetails(error)) core.info(line);

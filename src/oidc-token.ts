@@ -32,45 +32,53 @@ export interface FetchIdTokenOptions {
   mask: (secret: string) => void;
 }
 
-/** Asks GitHub's token service for a JWT with the given audience. */
+/** A failed token request; `code` is "HTTP_<status>", a network error code, or a body problem. */
+export class OidcRequestError extends Error {
+  readonly code: string;
+  readonly httpStatus: number | undefined;
+  constructor(code: string, message: string, httpStatus?: number) {
+    super(message);
+    this.name = 'OidcRequestError';
+    this.code = code;
+    this.httpStatus = httpStatus;
+  }
+}
+
+/** Asks GitHub's token service for a JWT with the given audience. One request, no retries. */
 export async function fetchIdToken(service: OidcTokenService, options: FetchIdTokenOptions): Promise<string> {
   const url = new URL(service.url);
   url.searchParams.set('audience', options.audience);
   let response: Response;
+  let body: string;
   try {
     response = await fetch(url, {
       headers: { authorization: `Bearer ${service.bearer}`, accept: 'application/json' },
       signal: AbortSignal.timeout(options.timeoutMs)
     });
+    body = await response.text();
   } catch (error) {
-    throw new ActionError(`Could not reach GitHub's OIDC token service: ${networkReason(error)}`);
+    const code = networkErrorCode(error);
+    throw new OidcRequestError(code, code === 'TimeoutError' ? `no answer within ${options.timeoutMs / 1000} s` : code);
   }
-  const body = await response.text();
-  if (!response.ok) {
-    throw new ActionError(`GitHub's OIDC token service answered HTTP ${response.status}${statusHint(response.status)}`);
-  }
+  if (!response.ok) throw new OidcRequestError(`HTTP_${response.status}`, `HTTP ${response.status}`, response.status);
   let token: unknown;
   try {
     token = (JSON.parse(body) as { value?: unknown }).value;
   } catch {
-    throw new ActionError("GitHub's OIDC token service answered with a body that is not JSON");
+    throw new OidcRequestError('InvalidJson', 'a body that is not JSON', response.status);
   }
   if (typeof token !== 'string' || token === '') {
-    throw new ActionError('GitHub\'s OIDC token service answered without a token (no "value" in its JSON)');
+    throw new OidcRequestError('NoToken', 'JSON without a token in "value"', response.status);
   }
   options.mask(token);
   return token;
 }
 
-function statusHint(status: number): string {
-  if (status === 401 || status === 403) return ': the job\'s token request was refused; check "permissions: id-token: write"';
-  if (status >= 500) return ': GitHub had a problem; re-run the job';
-  return '';
-}
-
-/** A short cause for a failed fetch: the system error code when there is one. */
-export function networkReason(error: unknown): string {
-  if (error instanceof Error && error.name === 'TimeoutError') return 'no answer before the timeout';
-  const cause = error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined;
-  return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
+/** The system error code behind a failed fetch (undici wraps it in `cause`). */
+export function networkErrorCode(error: unknown): string {
+  if (error instanceof Error && error.name === 'TimeoutError') return 'TimeoutError';
+  const cause = error instanceof Error ? (error.cause as { code?: string } | undefined) : undefined;
+  if (cause?.code) return cause.code;
+  if (error instanceof Error && /other side closed|socket hang up/i.test(String(error.cause ?? error.message))) return 'SocketHangUp';
+  return error instanceof Error ? error.name : 'NetworkError';
 }

@@ -19,6 +19,9 @@ export interface Settings {
   unsetCurrentCredentials: boolean;
   stsEndpoint?: string;
   cleanup: boolean;
+  retryMaxAttempts: number;
+  disableRetry: boolean;
+  actionTimeoutSeconds: number;
 }
 
 /** Returns an input's trimmed value, '' when it was not given (as @actions/core's getInput). */
@@ -61,7 +64,10 @@ export function readSettings(input: InputReader): Settings {
     allowedAccountIds: parseAccountIds(input('allowed-account-ids')),
     unsetCurrentCredentials: parseBoolean(input, 'unset-current-credentials', false),
     ...(stsEndpoint === undefined ? {} : { stsEndpoint }),
-    cleanup: parseBoolean(input, 'cleanup', true)
+    cleanup: parseBoolean(input, 'cleanup', true),
+    retryMaxAttempts: parseWholeNumber(input, 'retry-max-attempts', { fallback: 12, min: 1, max: 100 }),
+    disableRetry: parseBoolean(input, 'disable-retry', false),
+    actionTimeoutSeconds: parseWholeNumber(input, 'action-timeout-s', { fallback: 180, min: 10, max: 3600 })
   };
 }
 
@@ -101,6 +107,16 @@ export function parseDuration(value: string): number {
     );
   }
   return seconds;
+}
+
+function parseWholeNumber(input: InputReader, name: string, range: { fallback: number; min: number; max: number }): number {
+  const value = input(name);
+  if (value === '') return range.fallback;
+  const number = /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!(number >= range.min && number <= range.max)) {
+    throw new ActionError(`Input ${name} "${value}" must be a whole number from ${range.min} to ${range.max}`);
+  }
+  return number;
 }
 
 export function parseBoolean(input: InputReader, name: string, fallback: boolean): boolean {

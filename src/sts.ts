@@ -42,7 +42,7 @@ export async function assumeRoleWithWebIdentity(request: AssumeRoleRequest): Pro
     region: request.region,
     ...(request.endpoint ? { endpoint: request.endpoint } : {}),
     maxAttempts: 1,
-    requestHandler: { connectionTimeout: request.connectTimeoutMs, requestTimeout: request.responseTimeoutMs }
+    requestHandler: { connectionTimeout: request.connectTimeoutMs, requestTimeout: request.responseTimeoutMs, throwOnRequestTimeout: true }
   });
   let response;
   try {
@@ -70,7 +70,7 @@ export async function assumeRoleWithWebIdentity(request: AssumeRoleRequest): Pro
       !credentials.Expiration ||
       !assumedRoleArn
     ) {
-      throw new StsCallError('IncompleteResponse', 'STS answered without credentials or AssumedRoleUser', 200);
+      throw new StsCallError('InvalidResponse', 'STS answered without credentials or AssumedRoleUser', 200);
     }
     return {
       accessKeyId: credentials.AccessKeyId,
@@ -82,10 +82,22 @@ export async function assumeRoleWithWebIdentity(request: AssumeRoleRequest): Pro
     };
 }
 
+/** The SDK names modelled errors after their shapes; we classify by STS's wire codes. */
+const WIRE_CODES: Record<string, string> = {
+  InvalidIdentityTokenException: 'InvalidIdentityToken',
+  IDPCommunicationErrorException: 'IDPCommunicationError',
+  IDPRejectedClaimException: 'IDPRejectedClaim',
+  MalformedPolicyDocumentException: 'MalformedPolicyDocument',
+  PackedPolicyTooLargeException: 'PackedPolicyTooLarge'
+};
+
 function toStsCallError(error: unknown): Error {
   if (error instanceof StsCallError || !(error instanceof Error)) return error as Error;
   const details = error as Error & { code?: string; $metadata?: { httpStatusCode?: number } };
   const status = details.$metadata?.httpStatusCode;
-  const code = details.code ?? (status === undefined && error.name === 'Error' ? 'NetworkError' : error.name);
+  if (/Deserialization error|parse error/i.test(error.message)) {
+    return new StsCallError('InvalidResponse', 'the body is not STS XML', status);
+  }
+  const code = details.code ?? WIRE_CODES[error.name] ?? (status === undefined && error.name === 'Error' ? 'NetworkError' : error.name);
   return new StsCallError(code, error.message, status);
 }

@@ -85,7 +85,9 @@ describe('the bundled action under the runner emulation', () => {
     const refused = await emulation.job().uses(emulation.inputs());
     expect(refused.exitCode).toBe(1);
     expect(refused.exported).toEqual({});
-    expect(refused.log.at(-1)).toBe(`Error: STS AssumeRoleWithWebIdentity for ${DEMO_ROLE_ARN} failed: AccessDenied (HTTP 403): Not authorized to perform sts:AssumeRoleWithWebIdentity`);
+    expect(refused.log.at(-1)).toBe(
+      `Error: STS refused ${DEMO_ROLE_ARN} for this run: AccessDenied (HTTP 403): Not authorized to perform sts:AssumeRoleWithWebIdentity. The role's trust policy does not admit this token: compare its Condition with the claims printed above`
+    );
   });
 
   it('requests the token for a custom audience', async () => {

@@ -50,7 +50,7 @@ function harness(inputs: Record<string, string>, env: NodeJS.ProcessEnv = {}) {
         saveState: (name, value) => events.push(['state', name, value]),
         info: (message) => events.push(['info', message])
       },
-      now: () => new Date('2026-11-26T02:00:00Z')
+      clock: { now: () => Date.parse('2026-11-26T02:00:00Z'), sleep: async () => {}, random: () => 0.5 }
     });
   return { events, run };
 }
@@ -164,7 +164,7 @@ describe('main step, in process', () => {
     const { events, run } = harness({});
     const failure = await run().catch((error: unknown) => error);
     expect(errorLine(failure)).toBe(
-      'STS AssumeRoleWithWebIdentity for arn:aws:iam::123456789012:role/deploy failed: AccessDenied (HTTP 403): Not authorized to perform sts:AssumeRoleWithWebIdentity'
+      "STS refused arn:aws:iam::123456789012:role/deploy for this run: AccessDenied (HTTP 403): Not authorized to perform sts:AssumeRoleWithWebIdentity. The role's trust policy does not admit this token: compare its Condition with the claims printed above"
     );
     expect(events).toEqual([['mask', JWT]]);
   });
