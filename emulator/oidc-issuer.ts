@@ -87,8 +87,8 @@ export interface OidcIssuer {
   requestToken: string;
   /** The run the next tokens describe. */
   run: RunDescription;
-  /** Token requests seen, with the audience asked for. */
-  tokenRequests: { audience: string | null; authorized: boolean }[];
+  /** Token requests seen, with the audience asked for and when (performance.now()). */
+  tokenRequests: { audience: string | null; authorized: boolean; at: number }[];
   /** Faults answered, one a request, before normal service resumes. */
   faults: OidcFault[];
   /** Signs a token directly (for tests that need one without a request). */
@@ -142,7 +142,7 @@ export async function startOidcIssuer(): Promise<OidcIssuer> {
     if (url.pathname === '/token') {
       const authorized = request.headers.authorization === `Bearer ${requestToken}`;
       const audience = url.searchParams.get('audience');
-      issuer.tokenRequests.push({ audience, authorized });
+      issuer.tokenRequests.push({ audience, authorized, at: performance.now() });
       const fault = issuer.faults.shift();
       if (fault) {
         response.writeHead('status' in fault ? fault.status : 200, { 'content-type': 'application/json' });

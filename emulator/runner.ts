@@ -28,6 +28,8 @@ export interface StepResult {
   /** The raw contents of the step's file-command files, for audits. */
   files: { env: string; output: string; state: string; summary: string };
   durationMs: number;
+  /** performance.now() when the process was spawned. */
+  startedAt: number;
 }
 
 export interface JobOptions {
@@ -39,6 +41,8 @@ export interface JobOptions {
   /** GITHUB_* values to use instead of the defaults. */
   github?: Record<string, string>;
   actionDir?: string;
+  /** Run node under this command, e.g. ['/usr/bin/time', '-f', '%M', '-o', file] to measure peak RSS. */
+  wrapper?: string[];
 }
 
 interface PendingPost {
@@ -144,7 +148,8 @@ export class Job {
   }
 
   private runNode(entry: string, inputs: Record<string, string>, state: Record<string, string>): Promise<StepResult> {
-    return this.runProcess(process.execPath, [entry], this.stepEnv('main', inputs, state));
+    const [command, ...args] = [...(this.options.wrapper ?? []), process.execPath, entry];
+    return this.runProcess(command!, args, this.stepEnv('main', inputs, state));
   }
 
   private async runProcess(command: string, args: string[], env: Record<string, string>): Promise<StepResult> {
@@ -184,7 +189,8 @@ export class Job {
       state: parseFileCommands(files.state),
       summary: files.summary,
       files,
-      durationMs
+      durationMs,
+      startedAt: started
     };
   }
 

@@ -65,6 +65,8 @@ export interface StsStub {
   faults: StsFault[];
   /** Admit at most this many AssumeRole* calls per second; the rest get Throttling. */
   ratePerSecond?: number;
+  /** Until this time (epoch ms) every AssumeRole* call gets 503 ServiceUnavailable: a brown-out. */
+  unavailableUntil?: number;
   requests: StsRequestRecord[];
   issued: IssuedSession[];
   addRole(role: RoleDefinition): void;
@@ -283,6 +285,9 @@ export async function startStsStub(): Promise<StsStub> {
       }
     }
     try {
+      if (action.startsWith('AssumeRole') && Date.now() < (stub.unavailableUntil ?? 0)) {
+        throw new StsError(503, 'ServiceUnavailable', 'Service is unable to handle request.');
+      }
       if (action.startsWith('AssumeRole') && overRate()) throw new StsError(400, 'Throttling', 'Rate exceeded');
       let xml: string;
       if (action === 'AssumeRoleWithWebIdentity') xml = await assumeRoleWithWebIdentity(params);

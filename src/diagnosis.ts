@@ -6,7 +6,7 @@
 import { ActionError } from './errors.ts';
 import { OidcRequestError } from './oidc-token.ts';
 import type { Settings } from './settings.ts';
-import { StsCallError } from './sts.ts';
+import { StsCallError } from './sts-call-error.ts';
 
 export function describeOidcFailure(error: unknown, attempts: number): Error {
   if (!(error instanceof OidcRequestError)) return asError(error);

@@ -1,6 +1,5 @@
-// Entry point of the main step: wires the real runner and GitHub context into runMain.
+// Entry point of the main step: wires the real runner, environment and clock into runMain.
 import * as core from '@actions/core';
-import { context } from '@actions/github';
 import { errorDetails, errorLine } from './errors.ts';
 import { runMain } from './run-main.ts';
 
@@ -8,7 +7,6 @@ try {
   await runMain({
     input: (name) => core.getInput(name),
     env: process.env,
-    context,
     runner: core,
     clock: { now: () => Date.now(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)), random: Math.random }
   });

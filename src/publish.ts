@@ -1,7 +1,7 @@
 import { ActionError } from './errors.ts';
 import { CREDENTIAL_VARIABLES, REGION_VARIABLES, encodeCleanupState, fingerprint, type CleanupState } from './cleanup-state.ts';
 import type { Settings } from './settings.ts';
-import type { IssuedCredentials } from './sts.ts';
+import type { IssuedCredentials } from './sts-types.ts';
 
 /** The runner commands publishing needs (a subset of @actions/core), injectable for tests. */
 export interface RunnerCommands {

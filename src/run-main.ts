@@ -4,20 +4,19 @@ import { oidcTokenServiceFrom } from './oidc-token.ts';
 import type { RetryClock } from './retry.ts';
 import { renderSessionName } from './session-name.ts';
 import { readSettings, type InputReader } from './settings.ts';
-import { runContextFrom, type GitHubContextLike } from './run-context.ts';
+import { runContextFrom } from './run-context.ts';
 
 export interface MainDependencies {
   input: InputReader;
   env: NodeJS.ProcessEnv;
-  context: GitHubContextLike;
   runner: RunnerCommands & { info(message: string): void };
   clock: RetryClock;
 }
 
 /** The main step: settings → token → role → mask and export → one line for the log. */
-export async function runMain({ input, env, context, runner, clock }: MainDependencies): Promise<void> {
+export async function runMain({ input, env, runner, clock }: MainDependencies): Promise<void> {
   const settings = readSettings(input);
-  const sessionName = renderSessionName(settings.sessionNameTemplate, runContextFrom(context, env));
+  const sessionName = renderSessionName(settings.sessionNameTemplate, runContextFrom(env));
   const tokenService = oidcTokenServiceFrom(env);
 
   const credentials = await obtainCredentials({

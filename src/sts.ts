@@ -1,40 +1,7 @@
 import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { accountIdOfAssumedRole } from './arn.ts';
-
-export interface AssumeRoleRequest {
-  region: string;
-  endpoint?: string;
-  roleArn: string;
-  sessionName: string;
-  durationSeconds: number;
-  webIdentityToken: string;
-  policy?: string;
-  policyArns: string[];
-  connectTimeoutMs: number;
-  responseTimeoutMs: number;
-}
-
-/** What STS issued, with the account and ARN taken from AssumedRoleUser. */
-export interface IssuedCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken: string;
-  expiration: Date;
-  assumedRoleArn: string;
-  accountId: string;
-}
-
-/** Raised when STS (or the way to it) fails; `code` is STS's error code or the network error's. */
-export class StsCallError extends Error {
-  readonly code: string;
-  readonly httpStatus: number | undefined;
-  constructor(code: string, message: string, httpStatus: number | undefined) {
-    super(message);
-    this.name = 'StsCallError';
-    this.code = code;
-    this.httpStatus = httpStatus;
-  }
-}
+import { StsCallError } from './sts-call-error.ts';
+import type { AssumeRoleRequest, IssuedCredentials } from './sts-types.ts';
 
 /** One AssumeRoleWithWebIdentity call: unsigned, so no credentials are looked up. Retries are the caller's. */
 export async function assumeRoleWithWebIdentity(request: AssumeRoleRequest): Promise<IssuedCredentials> {

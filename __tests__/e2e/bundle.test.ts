@@ -25,7 +25,7 @@ describe('the bundled action under the runner emulation', () => {
     const job = emulation.job();
     const main = await job.uses(emulation.inputs());
     expect(main.exitCode).toBe(0);
-    expect(emulation.issuer.tokenRequests).toEqual([{ audience: 'sts.amazonaws.com', authorized: true }]);
+    expect(emulation.issuer.tokenRequests).toEqual([{ audience: 'sts.amazonaws.com', authorized: true, at: expect.any(Number) }]);
     expect(emulation.sts.requests.map((request) => request.action)).toEqual(['AssumeRoleWithWebIdentity']);
     const [issued] = emulation.sts.issued;
     expect(main.exported).toEqual({

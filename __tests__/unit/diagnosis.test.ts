@@ -1,7 +1,7 @@
 import { describeStsFailure, trustPolicyAdvice } from '../../src/diagnosis.ts';
 import { errorDetails, errorLine } from '../../src/errors.ts';
 import { readSettings } from '../../src/settings.ts';
-import { StsCallError } from '../../src/sts.ts';
+import { StsCallError } from '../../src/sts-call-error.ts';
 
 const settings = readSettings((name) => ({ 'role-to-assume': 'arn:aws:iam::123456789012:role/deploy', 'aws-region': 'eu-west-2' })[name] ?? '');
 const GITHUB = 'https://token.actions.githubusercontent.com';

@@ -40,9 +40,11 @@ function harness(inputs: Record<string, string>, env: NodeJS.ProcessEnv = {}) {
         ACTIONS_ID_TOKEN_REQUEST_URL: `${TOKEN_HOST}/token?api-version=2.0`,
         ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'request-bearer',
         GITHUB_REPOSITORY: 'octo-org/octo-repo',
+        GITHUB_RUN_ID: '4242',
+        GITHUB_RUN_ATTEMPT: '1',
+        GITHUB_REF: 'refs/heads/main',
         ...env
       },
-      context: { runId: 4242, runAttempt: 1, runNumber: 17, job: 'deploy', workflow: 'Deploy', actor: 'octocat', ref: 'refs/heads/main', sha: 'a1b2c3d4e5f6', eventName: 'push' },
       runner: {
         setSecret: (value) => events.push(['mask', value]),
         exportVariable: (name, value) => events.push(['export', name, value]),
