@@ -2,15 +2,34 @@
 import * as core from '@actions/core';
 import { errorDetails, errorLine } from './errors.ts';
 import { runMain } from './run-main.ts';
+import { wantsJobSummary } from './settings.ts';
+import { failureSummary } from './summary.ts';
+
+const input = (name: string): string => core.getInput(name);
+
+/** The summary is a courtesy: a runner without GITHUB_STEP_SUMMARY must not fail the step. */
+async function summarise(markdown: string): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return;
+  await core.summary.addRaw(markdown).write();
+}
 
 try {
   await runMain({
-    input: (name) => core.getInput(name),
+    input,
     env: process.env,
     runner: core,
-    clock: { now: () => Date.now(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)), random: Math.random }
+    clock: { now: () => Date.now(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)), random: Math.random },
+    summarise: (markdown) => void summarise(markdown).catch(() => undefined)
   });
 } catch (error) {
-  for (const line of errorDetails(error)) core.info(line);
+  const details = errorDetails(error);
+  for (const line of details) core.info(line);
   core.setFailed(errorLine(error));
+  let summaryWanted = true;
+  try {
+    summaryWanted = wantsJobSummary(input);
+  } catch {
+    // an invalid job-summary input is already the error reported above
+  }
+  if (summaryWanted) await summarise(failureSummary(errorLine(error), details)).catch(() => undefined);
 }

@@ -27,7 +27,13 @@ export interface ObtainOptions {
  * The OIDC token and the STS call, each retried only for transient failures, with a
  * fresh token when STS says it expired or it is about to, all within action-timeout-s.
  */
-export async function obtainCredentials(options: ObtainOptions): Promise<IssuedCredentials> {
+export interface ObtainedCredentials {
+  credentials: IssuedCredentials;
+  /** The claims of the token STS accepted, for the summary. */
+  claims: Record<string, unknown>;
+}
+
+export async function obtainCredentials(options: ObtainOptions): Promise<ObtainedCredentials> {
   const { settings, clock } = options;
   // The AWS SDK takes ~35 ms to evaluate, so it is loaded on first use. Loading it
   // alongside the token request delayed that request by as much (measured: npm run bench).
@@ -60,7 +66,7 @@ export async function obtainCredentials(options: ObtainOptions): Promise<IssuedC
   };
 
   try {
-    return await withRetries({
+    const credentials = await withRetries({
       what: 'STS AssumeRoleWithWebIdentity',
       policy,
       deadline,
@@ -87,6 +93,7 @@ export async function obtainCredentials(options: ObtainOptions): Promise<IssuedC
         });
       }
     });
+    return { credentials, claims: token ? decodeJwtClaims(token) : {} };
   } catch (error) {
     throw describeStsFailure(error, { settings, claims: token ? decodeJwtClaims(token) : {}, attempts: stsAttempts });
   }

@@ -3,7 +3,8 @@ import { obtainCredentials } from './obtain-credentials.ts';
 import { oidcTokenServiceFrom } from './oidc-token.ts';
 import type { RetryClock } from './retry.ts';
 import { renderSessionName } from './session-name.ts';
-import { readSettings, type InputReader } from './settings.ts';
+import { readSettings, type InputReader, type Settings } from './settings.ts';
+import { successSummary } from './summary.ts';
 import { runContextFrom } from './run-context.ts';
 
 export interface MainDependencies {
@@ -11,15 +12,17 @@ export interface MainDependencies {
   env: NodeJS.ProcessEnv;
   runner: RunnerCommands & { info(message: string): void };
   clock: RetryClock;
+  /** Appends Markdown to the job summary. */
+  summarise(markdown: string): void;
 }
 
 /** The main step: settings → token → role → mask and export → one line for the log. */
-export async function runMain({ input, env, runner, clock }: MainDependencies): Promise<void> {
+export async function runMain({ input, env, runner, clock, summarise }: MainDependencies): Promise<Settings> {
   const settings = readSettings(input);
   const sessionName = renderSessionName(settings.sessionNameTemplate, runContextFrom(env));
   const tokenService = oidcTokenServiceFrom(env);
 
-  const credentials = await obtainCredentials({
+  const { credentials, claims } = await obtainCredentials({
     settings,
     sessionName,
     tokenService,
@@ -36,4 +39,20 @@ export async function runMain({ input, env, runner, clock }: MainDependencies): 
   runner.info(
     `Assumed ${settings.role.arn} as session ${sessionName}; credentials expire ${credentials.expiration.toISOString()} (in ${minutes} min)`
   );
+  if (settings.jobSummary) {
+    summarise(
+      successSummary({
+        roleArn: settings.role.arn,
+        sessionName,
+        accountId: credentials.accountId,
+        maskAccountId: settings.maskAccountId,
+        region: settings.region,
+        audience: settings.audience,
+        subject: typeof claims.sub === 'string' ? claims.sub : '',
+        expiration: credentials.expiration,
+        now: new Date(clock.now())
+      })
+    );
+  }
+  return settings;
 }

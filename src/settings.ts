@@ -22,6 +22,7 @@ export interface Settings {
   retryMaxAttempts: number;
   disableRetry: boolean;
   actionTimeoutSeconds: number;
+  jobSummary: boolean;
 }
 
 /** Returns an input's trimmed value, '' when it was not given (as @actions/core's getInput). */
@@ -67,8 +68,14 @@ export function readSettings(input: InputReader): Settings {
     cleanup: parseBoolean(input, 'cleanup', true),
     retryMaxAttempts: parseWholeNumber(input, 'retry-max-attempts', { fallback: 12, min: 1, max: 100 }),
     disableRetry: parseBoolean(input, 'disable-retry', false),
-    actionTimeoutSeconds: parseWholeNumber(input, 'action-timeout-s', { fallback: 180, min: 10, max: 3600 })
+    actionTimeoutSeconds: parseWholeNumber(input, 'action-timeout-s', { fallback: 180, min: 10, max: 3600 }),
+    jobSummary: wantsJobSummary(input)
   };
+}
+
+/** Read on its own too, so a failure to read the other inputs can still be summarised. */
+export function wantsJobSummary(input: InputReader): boolean {
+  return parseBoolean(input, 'job-summary', true);
 }
 
 function required(input: InputReader, name: string): string {

@@ -52,7 +52,8 @@ function harness(inputs: Record<string, string>, env: NodeJS.ProcessEnv = {}) {
         saveState: (name, value) => events.push(['state', name, value]),
         info: (message) => events.push(['info', message])
       },
-      clock: { now: () => Date.parse('2026-11-26T02:00:00Z'), sleep: async () => {}, random: () => 0.5 }
+      clock: { now: () => Date.parse('2026-11-26T02:00:00Z'), sleep: async () => {}, random: () => 0.5 },
+      summarise: (markdown) => events.push(['summary', markdown])
     });
   return { events, run };
 }
@@ -120,7 +121,7 @@ describe('main step, in process', () => {
       ['output', 'authenticated-arn', 'arn:aws:sts::123456789012:assumed-role/deploy/gha-4242-1'],
       ['output', 'aws-expiration', '2026-11-26T03:00:00.000Z']
     ]);
-    expect(events.at(-1)).toEqual(['info', 'Assumed arn:aws:iam::123456789012:role/deploy as session gha-4242-1; credentials expire 2026-11-26T03:00:00.000Z (in 60 min)']);
+    expect(events.at(-2)).toEqual(['info', 'Assumed arn:aws:iam::123456789012:role/deploy as session gha-4242-1; credentials expire 2026-11-26T03:00:00.000Z (in 60 min)']);
     const state = events.find(([kind]) => kind === 'state')!;
     for (const secret of Object.values(ISSUED)) expect(state[2]).not.toContain(secret);
   });

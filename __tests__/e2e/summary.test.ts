@@ -1,0 +1,51 @@
+import { startEmulation, type Emulation } from '../../emulator/emulation.ts';
+
+let emulation: Emulation;
+beforeEach(async () => {
+  emulation = await startEmulation();
+});
+afterEach(() => emulation.close());
+
+describe('job summary', () => {
+  it('shows role, session, account, region, audience, the token sub and the expiry', async () => {
+    emulation.issuer.run = { ...emulation.issuer.run, form: 'environment', name: 'production' };
+    const main = await emulation.job().uses(emulation.inputs());
+    expect(main.summary).toMatch(
+      new RegExp(
+        [
+          '### AWS credentials',
+          '',
+          '\\| \\| \\|',
+          '\\|---\\|---\\|',
+          '\\| Role \\| `arn:aws:iam::123456789012:role/deploy` \\|',
+          '\\| Session name \\| `gha-4242-1` \\|',
+          '\\| Account \\| `123456789012` \\|',
+          '\\| Region \\| `eu-west-2` \\|',
+          '\\| Audience \\| `sts.amazonaws.com` \\|',
+          "\\| Token's sub \\| `repo:octo-org/octo-repo:environment:production` \\|",
+          '\\| Expires \\| \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.000Z \\(in 60 min\\) \\|'
+        ].join('\\n')
+      )
+    );
+  });
+
+  it('hides the account when mask-aws-account-id is set', async () => {
+    const main = await emulation.job().uses(emulation.inputs({ 'mask-aws-account-id': 'true' }));
+    expect(main.summary).toContain('| Account | (masked: mask-aws-account-id) |');
+  });
+
+  it('carries the diagnosis on failure', async () => {
+    emulation.sts.roles.forEach((role) => (role.trust = { StringEquals: { 'x:sub': 'nobody' } }));
+    const main = await emulation.job().uses(emulation.inputs());
+    expect(main.summary).toMatch(/^### AWS credentials: failed\n\n\*\*STS refused arn:aws:iam::123456789012:role\/deploy for this run: AccessDenied/);
+    expect(main.summary).toContain("```\nThe token's claims (the token itself is never printed):\n  sub: repo:octo-org/octo-repo:ref:refs/heads/main\n");
+  });
+
+  it('is summarised even when an input is invalid, and not at all with job-summary: false', async () => {
+    const invalid = await emulation.job().uses(emulation.inputs({ 'role-duration-seconds': '1' }));
+    expect(invalid.summary).toContain('**Input role-duration-seconds "1" must be');
+    const off = await emulation.job().uses(emulation.inputs({ 'job-summary': 'false' }));
+    expect(off.exitCode).toBe(0);
+    expect(off.summary).toBe('');
+  });
+});
