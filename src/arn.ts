@@ -12,7 +12,7 @@ export interface RoleArn {
 
 const ROLE_ARN = /^arn:(aws|aws-cn|aws-us-gov):iam::(\d{12})?:role\/((?:[\w+=,.@-]+\/)*)([\w+=,.@-]{1,64})$/;
 const ASSUMED_ROLE_ARN = /^arn:[\w-]+:sts::(\d{12})?:assumed-role\/[^/]+\/.+$/;
-const POLICY_ARN = /^arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}|aws):policy\/[\w+=,.@\/-]{1,128}$/;
+const POLICY_ARN = /^arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}|aws):policy\/[\w+=,.@/-]{1,128}$/;
 
 /**
  * Parses `role-to-assume`. An ARN without an account id is only meaningful to STS
