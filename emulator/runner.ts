@@ -129,9 +129,9 @@ export class Job {
     return results;
   }
 
-  /** A `run:` step: any command, with the job's environment. */
-  async run(command: string, args: string[]): Promise<StepResult> {
-    return this.runProcess(command, args, this.stepEnv('run', {}, {}));
+  /** A `run:` step: any command, with the job's environment (plus the step's `env:`). */
+  async run(command: string, args: string[], stepEnv: Record<string, string> = {}): Promise<StepResult> {
+    return this.runProcess(command, args, { ...this.stepEnv('run', {}, {}), ...stepEnv });
   }
 
   private stepEnv(step: string, inputs: Record<string, string>, state: Record<string, string>): Record<string, string> {

@@ -23,6 +23,8 @@ export interface RoleDefinition {
   arn: string;
   maxSessionDuration: number;
   trust: TrustCondition;
+  /** Assumed-role session ARNs (wildcards allowed) whose credentials may AssumeRole into this role. */
+  trustedSessions?: string[];
 }
 
 export interface OidcProviderDefinition {
@@ -108,6 +110,21 @@ export function trustAllows(condition: TrustCondition, claims: Record<string, un
       return (Array.isArray(expected) ? expected : [expected]).some((pattern) => actual.some((value) => match(pattern, value)));
     });
   return check(condition.StringEquals, (a, b) => a === b) && check(condition.StringLike, wildcardMatch);
+}
+
+/** The AssumedRoleUser and Credentials elements both AssumeRole calls answer with. */
+function sessionXml(session: IssuedSession, durationSeconds: number): string {
+  const expiration = new Date(Date.now() + durationSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return `    <AssumedRoleUser>
+      <AssumedRoleId>AROA${randomBytes(8).toString('hex').toUpperCase()}:${session.sessionName}</AssumedRoleId>
+      <Arn>${session.assumedRoleArn}</Arn>
+    </AssumedRoleUser>
+    <Credentials>
+      <AccessKeyId>${session.accessKeyId}</AccessKeyId>
+      <SecretAccessKey>${escapeXml(session.secretAccessKey)}</SecretAccessKey>
+      <SessionToken>${escapeXml(session.sessionToken)}</SessionToken>
+      <Expiration>${expiration}</Expiration>
+    </Credentials>`;
 }
 
 function credentialsFor(role: RoleDefinition, sessionName: string): IssuedSession {
@@ -198,27 +215,44 @@ export async function startStsStub(): Promise<StsStub> {
     }
     const session = credentialsFor(role, sessionName);
     stub.issued.push(session);
-    const expiration = new Date(Date.now() + duration * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
     return `<AssumeRoleWithWebIdentityResponse xmlns="${NS}">
   <AssumeRoleWithWebIdentityResult>
     <Audience>${escapeXml(String(claims.aud))}</Audience>
-    <AssumedRoleUser>
-      <AssumedRoleId>AROA${randomBytes(8).toString('hex').toUpperCase()}:${sessionName}</AssumedRoleId>
-      <Arn>${session.assumedRoleArn}</Arn>
-    </AssumedRoleUser>
     <Provider>${escapeXml(String(claims.iss))}</Provider>
-    <Credentials>
-      <AccessKeyId>${session.accessKeyId}</AccessKeyId>
-      <SecretAccessKey>${escapeXml(session.secretAccessKey)}</SecretAccessKey>
-      <SessionToken>${escapeXml(session.sessionToken)}</SessionToken>
-      <Expiration>${expiration}</Expiration>
-    </Credentials>
+${sessionXml(session, duration)}
     <SubjectFromWebIdentityToken>${escapeXml(String(claims.sub))}</SubjectFromWebIdentityToken>
   </AssumeRoleWithWebIdentityResult>
   <ResponseMetadata>
     <RequestId>${randomUUID()}</RequestId>
   </ResponseMetadata>
 </AssumeRoleWithWebIdentityResponse>
+`;
+  };
+
+  const assumeRole = async (request: IncomingMessage, body: string, params: Record<string, string>): Promise<string> => {
+    const caller = await verifySignature(request, body, stub.issued);
+    const sessionName = params.RoleSessionName ?? '';
+    if (!SESSION_NAME.test(sessionName)) {
+      throw new StsError(400, 'ValidationError', `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint`);
+    }
+    const role = stub.roles.get(params.RoleArn ?? '');
+    if (!role || !(role.trustedSessions ?? []).some((pattern) => wildcardMatch(pattern, caller.assumedRoleArn))) {
+      throw new StsError(403, 'AccessDenied', `User: ${caller.assumedRoleArn} is not authorized to perform: sts:AssumeRole on resource: ${params.RoleArn}`);
+    }
+    const duration = Number(params.DurationSeconds ?? '3600');
+    if (duration > 3600) {
+      throw new StsError(400, 'ValidationError', 'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.');
+    }
+    const session = credentialsFor(role, sessionName);
+    stub.issued.push(session);
+    return `<AssumeRoleResponse xmlns="${NS}">
+  <AssumeRoleResult>
+${sessionXml(session, duration)}
+  </AssumeRoleResult>
+  <ResponseMetadata>
+    <RequestId>${randomUUID()}</RequestId>
+  </ResponseMetadata>
+</AssumeRoleResponse>
 `;
   };
 
@@ -291,6 +325,7 @@ export async function startStsStub(): Promise<StsStub> {
       if (action.startsWith('AssumeRole') && overRate()) throw new StsError(400, 'Throttling', 'Rate exceeded');
       let xml: string;
       if (action === 'AssumeRoleWithWebIdentity') xml = await assumeRoleWithWebIdentity(params);
+      else if (action === 'AssumeRole') xml = await assumeRole(request, body, params);
       else if (action === 'GetCallerIdentity') xml = await getCallerIdentity(request, body);
       else throw new StsError(400, 'InvalidAction', `Could not find operation ${action} for version ${params.Version ?? ''}`);
       response.writeHead(200, { 'content-type': 'text/xml', 'x-amzn-requestid': randomUUID() });

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { ProfileCleanup } from './aws-profile-files.ts';
 
 /**
  * What main tells post, through GITHUB_STATE, about what it exported. No secret goes
@@ -9,6 +10,8 @@ export interface CleanupState {
   variables: string[];
   accessKeyFingerprint: string;
   region: string;
+  /** The profile sections main wrote, to be removed. */
+  profiles?: ProfileCleanup;
 }
 
 const STATE_KEY = 'cleanup';
@@ -27,7 +30,12 @@ export function decodeCleanupState(env: NodeJS.ProcessEnv): CleanupState | undef
   if (!raw) return undefined;
   const parsed = JSON.parse(raw) as Partial<CleanupState>;
   if (!Array.isArray(parsed.variables) || typeof parsed.accessKeyFingerprint !== 'string') return undefined;
-  return { variables: parsed.variables.map(String), accessKeyFingerprint: parsed.accessKeyFingerprint, region: String(parsed.region ?? '') };
+  return {
+    variables: parsed.variables.map(String),
+    accessKeyFingerprint: parsed.accessKeyFingerprint,
+    region: String(parsed.region ?? ''),
+    ...(parsed.profiles && typeof parsed.profiles.marker === 'string' && Array.isArray(parsed.profiles.files) ? { profiles: parsed.profiles } : {})
+  };
 }
 
 export const CREDENTIAL_VARIABLES = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'];

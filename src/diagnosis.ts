@@ -5,7 +5,7 @@
  */
 import { ActionError } from './errors.ts';
 import { OidcRequestError } from './oidc-token.ts';
-import type { Settings } from './settings.ts';
+import type { RoleTarget, Settings } from './settings.ts';
 import { StsCallError } from './sts-call-error.ts';
 
 export function describeOidcFailure(error: unknown, attempts: number): Error {
@@ -28,6 +28,9 @@ export function describeOidcFailure(error: unknown, attempts: number): Error {
 /** What a refused AssumeRoleWithWebIdentity is explained with. */
 export interface StsFailureContext {
   settings: Settings;
+  target: RoleTarget;
+  /** AssumeRole with the credentials in the environment, rather than a web identity. */
+  chaining?: boolean;
   claims: Record<string, unknown>;
   attempts: number;
 }
@@ -35,18 +38,38 @@ export interface StsFailureContext {
 const CLAIMS_SHOWN = ['sub', 'aud', 'iss', 'repository', 'ref', 'environment', 'event_name', 'job_workflow_ref'];
 
 export function describeStsFailure(error: unknown, context: StsFailureContext): Error {
+  const described = describeForRole(error, context);
+  // With several roles in one step, say which profile failed.
+  if (context.settings.targets.length > 1 && described instanceof ActionError && context.target.profile) {
+    return new ActionError(`Profile "${context.target.profile}": ${described.message}`, described.details);
+  }
+  return described;
+}
+
+function describeForRole(error: unknown, context: StsFailureContext): Error {
   if (!(error instanceof StsCallError)) return asError(error);
   const { settings, claims } = context;
-  const role = settings.role.arn;
+  const role = context.target.role.arn;
   const status = error.httpStatus === undefined ? '' : ` (HTTP ${error.httpStatus})`;
   const raw = `${error.code}${status}: ${error.message}`;
   const tries = context.attempts > 1 ? ` after ${context.attempts} attempts` : '';
+
+  if (context.chaining) {
+    if (error.code === 'AccessDenied' || error.httpStatus === 403) {
+      return new ActionError(
+        `STS refused to chain to ${role}: ${raw}: the role's trust policy must allow sts:AssumeRole for the role whose credentials are in the environment (the previous step's role)`
+      );
+    }
+    if (/1 hour session limit|role chaining/i.test(error.message)) {
+      return new ActionError(`Input role-duration-seconds ${settings.durationSeconds} is above what role chaining allows: AWS caps chained sessions at 1 hour; set 3600 or less`);
+    }
+  }
 
   switch (true) {
     case error.code === 'AccessDenied' || error.code === 'IDPRejectedClaim' || (error.httpStatus === 403 && error.code !== 'RegionDisabledException'):
       return new ActionError(
         `STS refused ${role} for this run: ${raw}. The role's trust policy does not admit this token: compare its Condition with the claims printed above`,
-        trustPolicyAdvice(claims, settings)
+        trustPolicyAdvice(claims, settings, context.target)
       );
     case error.code === 'InvalidIdentityToken' && /audience/i.test(error.message):
       return new ActionError(
@@ -88,7 +111,7 @@ export function describeStsFailure(error: unknown, context: StsFailureContext): 
 }
 
 /** The explanation printed before an AccessDenied: claims, the sub form, ready-to-paste Conditions. */
-export function trustPolicyAdvice(claims: Record<string, unknown>, settings: Settings): string[] {
+export function trustPolicyAdvice(claims: Record<string, unknown>, settings: Settings, target: RoleTarget = settings.targets[0]!): string[] {
   const text = (name: string): string => (typeof claims[name] === 'string' ? (claims[name] as string) : '');
   const sub = text('sub');
   const aud = Array.isArray(claims.aud) ? claims.aud.join(', ') : text('aud') || settings.audience;
@@ -99,7 +122,7 @@ export function trustPolicyAdvice(claims: Record<string, unknown>, settings: Set
   const lines = ["The token's claims (the token itself is never printed):"];
   for (const name of CLAIMS_SHOWN) lines.push(`  ${name}: ${name === 'aud' ? aud : text(name) || '(none)'}`);
   lines.push(`sub form: ${subFormReason(claims)}`);
-  lines.push(`A trust-policy Condition that admits exactly this run (Federated principal: arn:${settings.role.partition}:iam::${settings.role.accountId || 'ACCOUNT_ID'}:oidc-provider/${key}):`);
+  lines.push(`A trust-policy Condition that admits exactly this run (Federated principal: arn:${target.role.partition}:iam::${target.role.accountId || 'ACCOUNT_ID'}:oidc-provider/${key}):`);
   lines.push(...indent(JSON.stringify({ Condition: { StringEquals: { [`${key}:aud`]: aud, [`${key}:sub`]: sub } } }, null, 2)));
   lines.push('Or one that admits every branch, tag, environment and pull request of the repository:');
   lines.push(

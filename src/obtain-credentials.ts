@@ -1,101 +1,87 @@
-import { describeOidcFailure, describeStsFailure } from './diagnosis.ts';
-import { classifyOidcFailure, classifyStsFailure } from './failure-class.ts';
-import { decodeJwtClaims, secondsUntilExpiry } from './jwt-claims.ts';
-import { fetchIdToken, OidcRequestError, type OidcTokenService } from './oidc-token.ts';
+import { describeStsFailure } from './diagnosis.ts';
+import { classifyStsFailure } from './failure-class.ts';
 import { withRetries, type RetryClock, type RetryPolicy } from './retry.ts';
-import type { Settings } from './settings.ts';
+import type { RoleTarget, Settings } from './settings.ts';
 import { StsCallError } from './sts-call-error.ts';
-import type { IssuedCredentials } from './sts-types.ts';
+import type { AssumeRoleRequest, IssuedCredentials, SigningCredentials } from './sts-types.ts';
+import type { TokenProvider } from './web-identity-token.ts';
 
 /** Per-request limits; each is also cut to what is left before the overall deadline. */
 export const REQUEST_TIMEOUTS = { connectMs: 5000, responseMs: 10000 };
-/** Fetch a new token rather than send one this close to its expiry. */
-const TOKEN_REFRESH_MARGIN_S = 60;
 // A 20 s cap (as the AWS SDKs use) lets 12 attempts span a 30 s STS brown-out in all but ~0.07% of runs.
 const BACKOFF = { baseDelayMs: 1000, maxDelayMs: 20000 };
 
+export function retryPolicyFor(settings: Settings): RetryPolicy {
+  return { maxAttempts: settings.disableRetry ? 1 : settings.retryMaxAttempts, ...BACKOFF };
+}
+
+/** How this run proves who it is to STS. */
+export type Identity = { kind: 'web-identity'; tokens: TokenProvider } | { kind: 'role-chaining'; credentials: SigningCredentials };
+
 export interface ObtainOptions {
   settings: Settings;
+  target: RoleTarget;
   sessionName: string;
-  tokenService: OidcTokenService;
-  mask(secret: string): void;
+  identity: Identity;
+  /** Epoch ms after which no new attempt starts (action-timeout-s, shared by all roles). */
+  deadline: number;
+  /** The proxy agent for STS, when a proxy applies. */
+  agent?: unknown;
   log(line: string): void;
   clock: RetryClock;
 }
 
+// The AWS SDK takes ~35 ms to evaluate, so it is loaded on first use. Loading it
+// alongside the token request delayed that request by as much (measured: npm run bench).
+let stsClient: Promise<typeof import('./sts.ts')> | undefined;
+
 /**
- * The OIDC token and the STS call, each retried only for transient failures, with a
- * fresh token when STS says it expired or it is about to, all within action-timeout-s.
+ * One role's credentials: STS retried only for transient failures, with a fresh token
+ * when STS says it expired, all within the deadline.
  */
-export interface ObtainedCredentials {
-  credentials: IssuedCredentials;
-  /** The claims of the token STS accepted, for the summary. */
-  claims: Record<string, unknown>;
-}
-
-export async function obtainCredentials(options: ObtainOptions): Promise<ObtainedCredentials> {
-  const { settings, clock } = options;
-  // The AWS SDK takes ~35 ms to evaluate, so it is loaded on first use. Loading it
-  // alongside the token request delayed that request by as much (measured: npm run bench).
-  let stsClient: Promise<typeof import('./sts.ts')> | undefined;
-  const deadline = clock.now() + settings.actionTimeoutSeconds * 1000;
-  const policy: RetryPolicy = { maxAttempts: settings.disableRetry ? 1 : settings.retryMaxAttempts, ...BACKOFF };
+export async function obtainCredentials(options: ObtainOptions): Promise<IssuedCredentials> {
+  const { settings, identity, clock } = options;
   const timeoutFor = (remainingMs: number, limitMs: number): number => Math.max(1, Math.min(limitMs, remainingMs));
-  let token: string | undefined;
-  let stsAttempts = 0;
-
-  const currentToken = async (): Promise<string> => {
-    if (token && secondsUntilExpiry(decodeJwtClaims(token), new Date(clock.now())) > TOKEN_REFRESH_MARGIN_S) return token;
-    let attempts = 0;
-    token = await withRetries({
-      what: "GitHub's OIDC token",
-      policy,
-      deadline,
-      clock,
-      classify: (error) => (error instanceof OidcRequestError ? classifyOidcFailure(error) : 'fail'),
-      describe: (error) => (error instanceof OidcRequestError ? error.message : String(error)),
-      log: options.log,
-      attempt: (remainingMs) => {
-        attempts += 1;
-        return fetchIdToken(options.tokenService, { audience: settings.audience, timeoutMs: timeoutFor(remainingMs, REQUEST_TIMEOUTS.responseMs), mask: options.mask });
-      }
-    }).catch((error: unknown) => {
-      throw describeOidcFailure(error, attempts);
-    });
-    return token;
-  };
-
+  let attempts = 0;
   try {
-    const credentials = await withRetries({
-      what: 'STS AssumeRoleWithWebIdentity',
-      policy,
-      deadline,
+    return await withRetries({
+      what: identity.kind === 'role-chaining' ? 'STS AssumeRole' : 'STS AssumeRoleWithWebIdentity',
+      policy: retryPolicyFor(settings),
+      deadline: options.deadline,
       clock,
       classify: (error) => (error instanceof StsCallError ? classifyStsFailure(error) : 'fail'),
       describe: (error) => (error instanceof StsCallError ? stsFailureSummary(error) : String(error)),
-      onNewToken: () => (token = undefined),
+      onNewToken: () => (identity.kind === 'web-identity' ? identity.tokens.invalidate() : undefined),
       log: options.log,
       attempt: async (remainingMs) => {
-        const webIdentityToken = await currentToken();
-        const { assumeRoleWithWebIdentity } = await (stsClient ??= import('./sts.ts'));
-        stsAttempts += 1;
-        return assumeRoleWithWebIdentity({
+        const token = identity.kind === 'web-identity' ? await identity.tokens.current(remainingMs) : undefined;
+        const sts = await (stsClient ??= import('./sts.ts'));
+        const request: AssumeRoleRequest = {
           region: settings.region,
           ...(settings.stsEndpoint ? { endpoint: settings.stsEndpoint } : {}),
-          roleArn: settings.role.arn,
+          roleArn: options.target.role.arn,
           sessionName: options.sessionName,
           durationSeconds: settings.durationSeconds,
-          webIdentityToken,
           ...(settings.inlineSessionPolicy ? { policy: settings.inlineSessionPolicy } : {}),
           policyArns: settings.managedSessionPolicies,
           connectTimeoutMs: timeoutFor(remainingMs, REQUEST_TIMEOUTS.connectMs),
-          responseTimeoutMs: timeoutFor(remainingMs, REQUEST_TIMEOUTS.responseMs)
-        });
+          responseTimeoutMs: timeoutFor(remainingMs, REQUEST_TIMEOUTS.responseMs),
+          ...(options.agent ? { agent: options.agent } : {})
+        };
+        attempts += 1;
+        return token === undefined
+          ? sts.assumeRoleWithCredentials(request, (identity as { credentials: SigningCredentials }).credentials)
+          : sts.assumeRoleWithWebIdentity(request, token);
       }
     });
-    return { credentials, claims: token ? decodeJwtClaims(token) : {} };
   } catch (error) {
-    throw describeStsFailure(error, { settings, claims: token ? decodeJwtClaims(token) : {}, attempts: stsAttempts });
+    throw describeStsFailure(error, {
+      settings,
+      target: options.target,
+      chaining: identity.kind === 'role-chaining',
+      claims: identity.kind === 'web-identity' ? identity.tokens.claims() : {},
+      attempts
+    });
   }
 }
 

@@ -1,4 +1,5 @@
 import { ActionError } from './errors.ts';
+import { httpGet, type HttpResponse } from './http-transport.ts';
 
 /** The YAML a user pastes when the permission is missing; printed before the error. */
 const ID_TOKEN_PERMISSION_YAML = ['permissions:', '  id-token: write'];
@@ -48,22 +49,19 @@ export class OidcRequestError extends Error {
 export async function fetchIdToken(service: OidcTokenService, options: FetchIdTokenOptions): Promise<string> {
   const url = new URL(service.url);
   url.searchParams.set('audience', options.audience);
-  let response: Response;
-  let body: string;
+  let response: HttpResponse;
   try {
-    response = await fetch(url, {
-      headers: { authorization: `Bearer ${service.bearer}`, accept: 'application/json' },
-      signal: AbortSignal.timeout(options.timeoutMs)
-    });
-    body = await response.text();
+    response = await httpGet(url.href, { authorization: `Bearer ${service.bearer}`, accept: 'application/json' }, options.timeoutMs);
   } catch (error) {
-    const code = networkErrorCode(error);
-    throw new OidcRequestError(code, code === 'TimeoutError' ? `no answer within ${options.timeoutMs / 1000} s` : code);
+    const code = (error as { code?: string }).code ?? (error instanceof Error ? error.name : 'NetworkError');
+    throw new OidcRequestError(code, code === 'TimeoutError' ? (error as Error).message : code);
   }
-  if (!response.ok) throw new OidcRequestError(`HTTP_${response.status}`, `HTTP ${response.status}`, response.status);
+  if (response.status < 200 || response.status > 299) {
+    throw new OidcRequestError(`HTTP_${response.status}`, `HTTP ${response.status}`, response.status);
+  }
   let token: unknown;
   try {
-    token = (JSON.parse(body) as { value?: unknown }).value;
+    token = (JSON.parse(response.body) as { value?: unknown }).value;
   } catch {
     throw new OidcRequestError('InvalidJson', 'a body that is not JSON', response.status);
   }
@@ -72,13 +70,4 @@ export async function fetchIdToken(service: OidcTokenService, options: FetchIdTo
   }
   options.mask(token);
   return token;
-}
-
-/** The system error code behind a failed fetch (undici wraps it in `cause`). */
-export function networkErrorCode(error: unknown): string {
-  if (error instanceof Error && error.name === 'TimeoutError') return 'TimeoutError';
-  const cause = error instanceof Error ? (error.cause as { code?: string } | undefined) : undefined;
-  if (cause?.code) return cause.code;
-  if (error instanceof Error && /other side closed|socket hang up/i.test(String(error.cause ?? error.message))) return 'SocketHangUp';
-  return error instanceof Error ? error.name : 'NetworkError';
 }

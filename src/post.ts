@@ -1,9 +1,10 @@
 // Entry point of the post step. Cleanup never fails the job: problems become warnings.
+import { removeProfiles } from './aws-profile-files.ts';
 import { runPost } from './run-post.ts';
 import { exportVariable, info, warning } from './workflow-commands.ts';
 
 try {
-  runPost(process.env, { exportVariable: (name, value) => exportVariable(name, value), info });
+  runPost(process.env, { exportVariable: (name, value) => exportVariable(name, value), info, removeProfiles });
 } catch (error) {
   warning(`Could not clear the AWS credentials: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
 }

@@ -1,6 +1,7 @@
-import { ActionError } from './errors.ts';
 import { CREDENTIAL_VARIABLES, REGION_VARIABLES, encodeCleanupState, fingerprint, type CleanupState } from './cleanup-state.ts';
-import type { Settings } from './settings.ts';
+import type { ProfileCleanup, ProfileEntry } from './aws-profile-files.ts';
+import { ActionError } from './errors.ts';
+import type { RoleTarget, Settings } from './settings.ts';
 import type { IssuedCredentials } from './sts-types.ts';
 
 /** The runner commands publishing needs (a subset of @actions/core), injectable for tests. */
@@ -9,6 +10,11 @@ export interface RunnerCommands {
   exportVariable(name: string, value: string): void;
   setOutput(name: string, value: string): void;
   saveState(name: string, value: string): void;
+}
+
+export interface AssumedRole {
+  target: RoleTarget;
+  credentials: IssuedCredentials;
 }
 
 /** Announces every secret to the runner's masker. Must run before anything else is written. */
@@ -22,26 +28,42 @@ export function maskCredentials(runner: RunnerCommands, settings: Settings, cred
   }
 }
 
-/** Fails, before anything is exported, when the role lives in an account the user did not allow. */
-export function checkAllowedAccount(settings: Settings, credentials: IssuedCredentials): void {
+/** Fails, before anything is exported, when a role lives in an account the user did not allow. */
+export function checkAllowedAccount(settings: Settings, { target, credentials }: AssumedRole): void {
   if (settings.allowedAccountIds.length === 0) return;
   if (!settings.allowedAccountIds.includes(credentials.accountId)) {
     const account = settings.maskAccountId ? 'an account' : `account ${credentials.accountId || '(none)'}`;
-    throw new ActionError(
-      `The assumed role is in ${account} that is not in allowed-account-ids: check role-to-assume or add the account to allowed-account-ids`
-    );
+    const which = settings.targets.length > 1 ? `Profile "${target.profile}": the role` : 'The assumed role';
+    throw new ActionError(`${which} is in ${account} that is not in allowed-account-ids: check role-to-assume or add the account to allowed-account-ids`);
   }
 }
 
-/** Exports, sets outputs and saves the cleanup state. Returns what was saved for post. */
-export function publishCredentials(runner: RunnerCommands, settings: Settings, credentials: IssuedCredentials): CleanupState {
+/**
+ * Exports, writes profiles, sets outputs and saves the cleanup state. Everything was
+ * masked and checked before, so this either publishes all roles or (on a file error)
+ * fails before the state that post would act on is saved.
+ */
+export function publishCredentials(
+  runner: RunnerCommands,
+  settings: Settings,
+  roles: AssumedRole[],
+  writeProfiles: (entries: ProfileEntry[]) => ProfileCleanup
+): CleanupState {
+  const first = roles[0]!.credentials;
+  const entries: ProfileEntry[] = roles.flatMap(({ target, credentials }) =>
+    target.profile === undefined
+      ? []
+      : [{ profile: target.profile, accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey, sessionToken: credentials.sessionToken, region: settings.region }]
+  );
+  const profiles = entries.length ? writeProfiles(entries) : undefined;
+
   const exported: string[] = [];
   const exportVariable = (name: string, value: string): void => {
     runner.exportVariable(name, value);
     exported.push(name);
   };
   if (settings.outputEnvCredentials) {
-    const values = [credentials.accessKeyId, credentials.secretAccessKey, credentials.sessionToken];
+    const values = [first.accessKeyId, first.secretAccessKey, first.sessionToken];
     CREDENTIAL_VARIABLES.forEach((name, index) => exportVariable(name, values[index]!));
   } else if (settings.unsetCurrentCredentials) {
     // Later steps must not keep using credentials from before this step.
@@ -49,19 +71,22 @@ export function publishCredentials(runner: RunnerCommands, settings: Settings, c
   }
   for (const name of REGION_VARIABLES) exportVariable(name, settings.region);
 
-  runner.setOutput('aws-account-id', credentials.accountId);
-  runner.setOutput('authenticated-arn', credentials.assumedRoleArn);
-  runner.setOutput('aws-expiration', credentials.expiration.toISOString());
-  if (settings.outputCredentials) {
-    runner.setOutput('aws-access-key-id', credentials.accessKeyId);
-    runner.setOutput('aws-secret-access-key', credentials.secretAccessKey);
-    runner.setOutput('aws-session-token', credentials.sessionToken);
+  if (roles.length === 1) {
+    runner.setOutput('aws-account-id', first.accountId);
+    runner.setOutput('authenticated-arn', first.assumedRoleArn);
+    runner.setOutput('aws-expiration', first.expiration.toISOString());
+    if (settings.outputCredentials) {
+      runner.setOutput('aws-access-key-id', first.accessKeyId);
+      runner.setOutput('aws-secret-access-key', first.secretAccessKey);
+      runner.setOutput('aws-session-token', first.sessionToken);
+    }
   }
 
   const state: CleanupState = {
     variables: settings.cleanup ? exported : [],
-    accessKeyFingerprint: fingerprint(credentials.accessKeyId),
-    region: settings.region
+    accessKeyFingerprint: fingerprint(first.accessKeyId),
+    region: settings.region,
+    ...(settings.cleanup && profiles ? { profiles } : {})
   };
   runner.saveState(...encodeCleanupState(state));
   return state;

@@ -1,8 +1,11 @@
+import type { ProfileCleanup } from './aws-profile-files.ts';
 import { decodeCleanupState, variablesToClear } from './cleanup-state.ts';
 
 export interface PostRunner {
   exportVariable(name: string, value: string): void;
   info(message: string): void;
+  /** Removes the profile sections main wrote; returns the files changed. */
+  removeProfiles(profiles: ProfileCleanup): string[];
 }
 
 /**
@@ -12,7 +15,12 @@ export interface PostRunner {
  */
 export function runPost(env: NodeJS.ProcessEnv, runner: PostRunner): void {
   const state = decodeCleanupState(env);
+  if (state?.profiles) {
+    const changed = runner.removeProfiles(state.profiles);
+    runner.info(changed.length ? `Removed the AWS profiles this action wrote from ${changed.join(', ')}.` : 'The AWS profiles this action wrote were already gone.');
+  }
   if (!state || state.variables.length === 0) {
+    if (state?.profiles) return;
     runner.info('Nothing to clean up: the main step exported no credentials (or cleanup is off).');
     return;
   }

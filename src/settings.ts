@@ -2,10 +2,28 @@ import { isPolicyArn, parseRoleArn, type RoleArn } from './arn.ts';
 import { ActionError } from './errors.ts';
 import { DEFAULT_SESSION_NAME_TEMPLATE, parseSessionNameTemplate, type TemplatePart } from './session-name.ts';
 
+/** A role to assume, and the AWS profile to write its credentials to (if any). */
+export interface RoleTarget {
+  role: RoleArn;
+  profile?: string;
+}
+
+/** Where the credentials for STS come from. */
+export type CredentialSource = 'github-oidc' | 'token-file' | 'role-chaining';
+
 /** Everything the action was asked to do, read and checked once before any network call. */
 export interface Settings {
   region: string;
+  /** The role of role-to-assume, or the first of role-profiles. */
   role: RoleArn;
+  /** Every role to assume: one, or one per profile with role-profiles. */
+  targets: RoleTarget[];
+  credentialSource: CredentialSource;
+  /** As given; relative paths are resolved against the workspace where it is read. */
+  webIdentityTokenFile?: string;
+  overwriteAwsProfile: boolean;
+  httpProxy?: string;
+  noProxy?: string;
   audience: string;
   sessionNameTemplate: TemplatePart[];
   durationSeconds: number;
@@ -48,18 +66,35 @@ export function readSettings(input: InputReader): Settings {
   }
   const stsEndpoint = parseStsEndpoint(input('sts-endpoint'));
   const region = parseRegion(required(input, 'aws-region'));
-  const role = parseRoleArn(required(input, 'role-to-assume'), stsEndpoint !== undefined);
-  checkPartitionMatchesRegion(role, region);
+  const targets = readTargets(input, stsEndpoint !== undefined);
+  for (const target of targets) checkPartitionMatchesRegion(target.role, region);
   const inlineSessionPolicy = parseInlinePolicy(input('inline-session-policy'));
+  const durationSeconds = parseDuration(input('role-duration-seconds'));
+  const credentialSource = readCredentialSource(input, targets, durationSeconds);
+  const webIdentityTokenFile = input('web-identity-token-file');
+  const httpProxy = parseProxyUrl(input('http-proxy'));
+  const noProxy = input('no-proxy');
+  // With profiles, later steps pick credentials by profile, so the environment is left alone by default.
+  const writesProfiles = targets.some((target) => target.profile !== undefined);
+  const outputEnvCredentials = parseBoolean(input, 'output-env-credentials', !writesProfiles);
+  if (targets.length > 1 && outputEnvCredentials) {
+    throw new ActionError('Input output-env-credentials cannot be true with role-profiles: the environment holds one set of credentials; use the profiles (AWS_PROFILE or --profile)');
+  }
   return {
     region,
-    role,
+    role: targets[0]!.role,
+    targets,
+    credentialSource,
+    ...(webIdentityTokenFile ? { webIdentityTokenFile } : {}),
+    overwriteAwsProfile: parseBoolean(input, 'overwrite-aws-profile', false),
+    ...(httpProxy ? { httpProxy } : {}),
+    ...(noProxy ? { noProxy } : {}),
     audience: input('audience') || defaultAudience(region),
     sessionNameTemplate: parseSessionNameTemplate(input('role-session-name') || DEFAULT_SESSION_NAME_TEMPLATE),
-    durationSeconds: parseDuration(input('role-duration-seconds')),
+    durationSeconds,
     ...(inlineSessionPolicy === undefined ? {} : { inlineSessionPolicy }),
     managedSessionPolicies: parseManagedPolicies(input('managed-session-policies')),
-    outputEnvCredentials: parseBoolean(input, 'output-env-credentials', true),
+    outputEnvCredentials,
     outputCredentials: parseBoolean(input, 'output-credentials', false),
     maskAccountId: parseBoolean(input, 'mask-aws-account-id', false),
     allowedAccountIds: parseAccountIds(input('allowed-account-ids')),
@@ -76,6 +111,71 @@ export function readSettings(input: InputReader): Settings {
 /** Read on its own too, so a failure to read the other inputs can still be summarised. */
 export function wantsJobSummary(input: InputReader): boolean {
   return parseBoolean(input, 'job-summary', true);
+}
+
+const PROFILE_NAME = /^[\w.+-]{1,64}$/;
+const ROLE_CHAINING_MAX_DURATION = 3600;
+
+/** role-to-assume (with aws-profile), or role-profiles: one "PROFILE = ROLE_ARN" a line. */
+function readTargets(input: InputReader, customEndpoint: boolean): RoleTarget[] {
+  const profile = input('aws-profile');
+  if (profile && !PROFILE_NAME.test(profile)) {
+    throw new ActionError(`Input aws-profile "${profile}" is not a profile name: use letters, digits and _ . + - (at most 64)`);
+  }
+  const lines = input('role-profiles')
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#'));
+  if (lines.length === 0) {
+    const role = parseRoleArn(required(input, 'role-to-assume'), customEndpoint);
+    return [{ role, ...(profile ? { profile } : {}) }];
+  }
+  if (input('role-to-assume') || profile) {
+    throw new ActionError('Input role-profiles replaces role-to-assume and aws-profile: give either role-profiles, or role-to-assume (with aws-profile)');
+  }
+  const targets = lines.map((line) => {
+    const match = /^([^=\s]+)\s*=\s*(\S+)$/.exec(line);
+    if (!match || !PROFILE_NAME.test(match[1]!)) {
+      throw new ActionError(`Input role-profiles has the line "${line}": write one "PROFILE = ROLE_ARN" a line, e.g. deploy = arn:aws:iam::123456789012:role/deploy`);
+    }
+    try {
+      return { profile: match[1]!, role: parseRoleArn(match[2]!, customEndpoint) };
+    } catch (error) {
+      throw new ActionError(`Input role-profiles, profile "${match[1]}": ${(error as Error).message.replace(/^Input role-to-assume /, 'role ')}`);
+    }
+  });
+  const seen = new Set<string>();
+  for (const { profile: name } of targets) {
+    if (seen.has(name)) throw new ActionError(`Input role-profiles names profile "${name}" twice: give each profile once`);
+    seen.add(name);
+  }
+  return targets;
+}
+
+function readCredentialSource(input: InputReader, targets: RoleTarget[], durationSeconds: number): CredentialSource {
+  const chaining = parseBoolean(input, 'role-chaining', false);
+  const tokenFile = input('web-identity-token-file');
+  if (!chaining) return tokenFile ? 'token-file' : 'github-oidc';
+  if (tokenFile) throw new ActionError('Inputs role-chaining and web-identity-token-file exclude each other: role chaining uses the credentials already in the environment');
+  if (targets.length > 1) throw new ActionError('Input role-chaining cannot be used with role-profiles: chain one role at a time with role-to-assume');
+  if (durationSeconds > ROLE_CHAINING_MAX_DURATION) {
+    throw new ActionError(
+      `Input role-duration-seconds ${durationSeconds} is above 3600: AWS caps sessions from role chaining at 1 hour; set role-duration-seconds to 3600 or less`
+    );
+  }
+  return 'role-chaining';
+}
+
+function parseProxyUrl(value: string): string | undefined {
+  if (value === '') return undefined;
+  try {
+    const url = new URL(value);
+    if (url.protocol === 'http:' || url.protocol === 'https:') return value;
+  } catch {
+    // reported below
+  }
+  // The value is not echoed: a proxy URL may carry a password.
+  throw new ActionError("Input http-proxy is not an http(s) URL: give one such as http://proxy.example.com:3128");
 }
 
 function required(input: InputReader, name: string): string {

@@ -1,14 +1,23 @@
+/** What an STS call needs besides the identity: the role, session and transport. */
 export interface AssumeRoleRequest {
   region: string;
   endpoint?: string;
   roleArn: string;
   sessionName: string;
   durationSeconds: number;
-  webIdentityToken: string;
   policy?: string;
   policyArns: string[];
   connectTimeoutMs: number;
   responseTimeoutMs: number;
+  /** An HTTP(S) agent that goes through the configured proxy, when there is one. */
+  agent?: unknown;
+}
+
+/** Credentials that sign a request (role chaining). */
+export interface SigningCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
 }
 
 /** What STS issued, with the account and ARN taken from AssumedRoleUser. */

@@ -1,52 +1,76 @@
-import { AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import type { Agent as HttpAgent } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
+import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, STSClient, type Credentials } from '@aws-sdk/client-sts';
 import { accountIdOfAssumedRole } from './arn.ts';
 import { StsCallError } from './sts-call-error.ts';
-import type { AssumeRoleRequest, IssuedCredentials } from './sts-types.ts';
+import type { AssumeRoleRequest, IssuedCredentials, SigningCredentials } from './sts-types.ts';
 
-/** One AssumeRoleWithWebIdentity call: unsigned, so no credentials are looked up. Retries are the caller's. */
-export async function assumeRoleWithWebIdentity(request: AssumeRoleRequest): Promise<IssuedCredentials> {
-  const client = new STSClient({
+/*
+ * The AWS SDK's STS client, loaded only when STS is called (see obtain-credentials.ts).
+ * One call each, SDK retries off: retrying is the caller's, by our own rules.
+ */
+
+function clientFor(request: AssumeRoleRequest, credentials?: SigningCredentials): STSClient {
+  return new STSClient({
     region: request.region,
     ...(request.endpoint ? { endpoint: request.endpoint } : {}),
+    ...(credentials ? { credentials } : {}),
     maxAttempts: 1,
-    requestHandler: { connectionTimeout: request.connectTimeoutMs, requestTimeout: request.responseTimeoutMs, throwOnRequestTimeout: true }
+    requestHandler: {
+      connectionTimeout: request.connectTimeoutMs,
+      requestTimeout: request.responseTimeoutMs,
+      throwOnRequestTimeout: true,
+      ...(request.agent ? { httpAgent: request.agent as HttpAgent, httpsAgent: request.agent as HttpsAgent } : {})
+    }
   });
-  let response;
+}
+
+const sessionPolicies = (request: AssumeRoleRequest) => ({
+  DurationSeconds: request.durationSeconds,
+  ...(request.policy ? { Policy: request.policy } : {}),
+  ...(request.policyArns.length ? { PolicyArns: request.policyArns.map((arn) => ({ arn })) } : {})
+});
+
+/** AssumeRoleWithWebIdentity: unsigned, so no credentials are looked up. */
+export async function assumeRoleWithWebIdentity(request: AssumeRoleRequest, webIdentityToken: string): Promise<IssuedCredentials> {
+  const client = clientFor(request);
   try {
-    response = await client.send(
-      new AssumeRoleWithWebIdentityCommand({
-        RoleArn: request.roleArn,
-        RoleSessionName: request.sessionName,
-        WebIdentityToken: request.webIdentityToken,
-        DurationSeconds: request.durationSeconds,
-        ...(request.policy ? { Policy: request.policy } : {}),
-        ...(request.policyArns.length ? { PolicyArns: request.policyArns.map((arn) => ({ arn })) } : {})
-      })
+    const response = await client.send(
+      new AssumeRoleWithWebIdentityCommand({ RoleArn: request.roleArn, RoleSessionName: request.sessionName, WebIdentityToken: webIdentityToken, ...sessionPolicies(request) })
     );
+    return issued(response.Credentials, response.AssumedRoleUser?.Arn);
   } catch (error) {
     throw toStsCallError(error);
   } finally {
     client.destroy();
   }
-  const credentials = response.Credentials;
-    const assumedRoleArn = response.AssumedRoleUser?.Arn;
-    if (
-      !credentials?.AccessKeyId ||
-      !credentials.SecretAccessKey ||
-      !credentials.SessionToken ||
-      !credentials.Expiration ||
-      !assumedRoleArn
-    ) {
-      throw new StsCallError('InvalidResponse', 'STS answered without credentials or AssumedRoleUser', 200);
-    }
-    return {
-      accessKeyId: credentials.AccessKeyId,
-      secretAccessKey: credentials.SecretAccessKey,
-      sessionToken: credentials.SessionToken,
-      expiration: credentials.Expiration,
-      assumedRoleArn,
-      accountId: accountIdOfAssumedRole(assumedRoleArn)
-    };
+}
+
+/** AssumeRole signed with credentials already held: role chaining. */
+export async function assumeRoleWithCredentials(request: AssumeRoleRequest, credentials: SigningCredentials): Promise<IssuedCredentials> {
+  const client = clientFor(request, credentials);
+  try {
+    const response = await client.send(new AssumeRoleCommand({ RoleArn: request.roleArn, RoleSessionName: request.sessionName, ...sessionPolicies(request) }));
+    return issued(response.Credentials, response.AssumedRoleUser?.Arn);
+  } catch (error) {
+    throw toStsCallError(error);
+  } finally {
+    client.destroy();
+  }
+}
+
+function issued(credentials: Credentials | undefined, assumedRoleArn: string | undefined): IssuedCredentials {
+  if (!credentials?.AccessKeyId || !credentials.SecretAccessKey || !credentials.SessionToken || !credentials.Expiration || !assumedRoleArn) {
+    throw new StsCallError('InvalidResponse', 'STS answered without credentials or AssumedRoleUser', 200);
+  }
+  return {
+    accessKeyId: credentials.AccessKeyId,
+    secretAccessKey: credentials.SecretAccessKey,
+    sessionToken: credentials.SessionToken,
+    expiration: credentials.Expiration,
+    assumedRoleArn,
+    accountId: accountIdOfAssumedRole(assumedRoleArn)
+  };
 }
 
 /** The SDK names modelled errors after their shapes; we classify by STS's wire codes. */
@@ -59,7 +83,7 @@ const WIRE_CODES: Record<string, string> = {
 };
 
 function toStsCallError(error: unknown): Error {
-  if (error instanceof StsCallError || !(error instanceof Error)) return error as Error;
+  if (error instanceof StsCallError || !(error instanceof Error) || error.name === 'ActionError') return error as Error;
   const details = error as Error & { code?: string; $metadata?: { httpStatusCode?: number } };
   const status = details.$metadata?.httpStatusCode;
   if (/Deserialization error|parse error/i.test(error.message)) {

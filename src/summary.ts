@@ -1,30 +1,33 @@
 /** The job summary (GITHUB_STEP_SUMMARY) as Markdown. Pure: main.ts writes it. */
 
-export interface SuccessFacts {
+export interface SummaryRole {
   roleArn: string;
-  sessionName: string;
+  profile?: string;
   accountId: string;
+  expiration: Date;
+}
+
+export interface SuccessFacts {
+  roles: SummaryRole[];
+  sessionName: string;
   maskAccountId: boolean;
   region: string;
   audience: string;
   subject: string;
-  expiration: Date;
   now: Date;
 }
 
 const code = (text: string): string => `\`${text.replace(/[`|\r\n]/g, ' ')}\``;
 
 export function successSummary(facts: SuccessFacts): string {
-  const minutes = Math.round((facts.expiration.getTime() - facts.now.getTime()) / 60000);
-  const rows: [string, string][] = [
-    ['Role', code(facts.roleArn)],
-    ['Session name', code(facts.sessionName)],
-    ['Account', facts.maskAccountId ? '(masked: mask-aws-account-id)' : code(facts.accountId || '(none)')],
-    ['Region', code(facts.region)],
-    ['Audience', code(facts.audience)],
-    ["Token's sub", code(facts.subject || '(unknown)')],
-    ['Expires', `${facts.expiration.toISOString()} (in ${minutes} min)`]
-  ];
+  const expiry = (date: Date) => `${date.toISOString()} (in ${Math.round((date.getTime() - facts.now.getTime()) / 60000)} min)`;
+  const account = (id: string) => (facts.maskAccountId ? '(masked: mask-aws-account-id)' : code(id || '(none)'));
+  const rows: [string, string][] = [];
+  for (const role of facts.roles) {
+    const suffix = role.profile === undefined ? '' : ` (profile ${code(role.profile)})`;
+    rows.push([`Role${suffix}`, code(role.roleArn)], ['Account', account(role.accountId)], ['Expires', expiry(role.expiration)]);
+  }
+  rows.push(['Session name', code(facts.sessionName)], ['Region', code(facts.region)], ['Audience', code(facts.audience)], ["Token's sub", code(facts.subject || '(unknown)')]);
   return ['### AWS credentials', '', '| | |', '|---|---|', ...rows.map(([name, value]) => `| ${name} | ${value} |`), ''].join('\n');
 }
 

@@ -18,12 +18,12 @@ describe('job summary', () => {
           '\\| \\| \\|',
           '\\|---\\|---\\|',
           '\\| Role \\| `arn:aws:iam::123456789012:role/deploy` \\|',
-          '\\| Session name \\| `gha-4242-1` \\|',
           '\\| Account \\| `123456789012` \\|',
+          '\\| Expires \\| \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.000Z \\(in 60 min\\) \\|',
+          '\\| Session name \\| `gha-4242-1` \\|',
           '\\| Region \\| `eu-west-2` \\|',
           '\\| Audience \\| `sts.amazonaws.com` \\|',
-          "\\| Token's sub \\| `repo:octo-org/octo-repo:environment:production` \\|",
-          '\\| Expires \\| \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.000Z \\(in 60 min\\) \\|'
+          "\\| Token's sub \\| `repo:octo-org/octo-repo:environment:production` \\|"
         ].join('\\n')
       )
     );

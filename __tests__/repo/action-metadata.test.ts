@@ -42,7 +42,7 @@ describe('README tables', () => {
     expect(rows.map((row) => row[1]!.replace(/`/g, '')).sort()).toEqual(Object.keys(action.inputs).sort());
     for (const row of rows) {
       const spec = action.inputs[row[1]!.replace(/`/g, '')]!;
-      if (spec.required) expect(row[2]).toBe('(required)');
+      if (spec.required) expect(row[2]).toBe("(required)");
       else if (spec.default !== undefined) expect(row[2]!.startsWith(`\`${spec.default}\``)).toBe(true);
     }
   });

@@ -16,7 +16,7 @@ const envWith = (overrides: Record<string, string>) => ({
 function post(env: NodeJS.ProcessEnv) {
   const exported: Record<string, string> = {};
   const log: string[] = [];
-  runPost(env, { exportVariable: (name, value) => (exported[name] = value), info: (line) => log.push(line) });
+  runPost(env, { exportVariable: (name, value) => (exported[name] = value), info: (line) => log.push(line), removeProfiles: () => [] });
   return { exported, log };
 }
 

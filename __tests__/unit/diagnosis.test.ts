@@ -33,7 +33,7 @@ describe('AccessDenied diagnosis', () => {
   });
 
   it('prints claims, never the token, before a one-line error', () => {
-    const error = describeStsFailure(denied, { settings, claims: claims({ sub: 'repo:octo-org/octo-repo:pull_request' }), attempts: 1 });
+    const error = describeStsFailure(denied, { settings, target: settings.targets[0]!, claims: claims({ sub: 'repo:octo-org/octo-repo:pull_request' }), attempts: 1 });
     expect(errorLine(error)).toMatch(/^STS refused arn:aws:iam::123456789012:role\/deploy for this run: AccessDenied \(HTTP 403\)/);
     expect(errorDetails(error)[0]).toBe("The token's claims (the token itself is never printed):");
     expect(errorDetails(error)).toContain('  environment: (none)');
@@ -41,7 +41,7 @@ describe('AccessDenied diagnosis', () => {
 });
 
 describe('targeted STS messages', () => {
-  const line = (code: string, message: string, status = 400) => errorLine(describeStsFailure(new StsCallError(code, message, status), { settings, claims: claims({}), attempts: 1 }));
+  const line = (code: string, message: string, status = 400) => errorLine(describeStsFailure(new StsCallError(code, message, status), { settings, target: settings.targets[0]!, claims: claims({}), attempts: 1 }));
   it.each([
     ['RegionDisabledException', 'STS is not activated in this region', 403, /^STS is not activated in eu-west-2 for the role's account: activate the region/],
     ['MalformedPolicyDocument', 'Syntax errors in policy.', 400, /^STS rejected input inline-session-policy: Syntax errors in policy\.: fix the policy/],

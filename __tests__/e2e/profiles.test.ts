@@ -1,0 +1,142 @@
+/*
+ * aws-profile and role-profiles: credentials written to ~/.aws (0600, never through a
+ * symbolic link), used by a later step through the profile, and removed by post with
+ * every other byte of the files left as it was.
+ */
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEMO_ROLE_ARN, startEmulation, type Emulation } from '../../emulator/emulation.ts';
+import { REPO_ROOT, type Job } from '../../emulator/runner.ts';
+
+const AUDIT_ROLE = 'arn:aws:iam::210987654321:role/audit';
+const CONSUMER = join(REPO_ROOT, 'emulator/consumer.ts');
+const EXISTING_CREDENTIALS = '[personal]\naws_access_key_id = AKIAEXISTING\naws_secret_access_key = existing-secret\n# a comment the user keeps\n';
+const EXISTING_CONFIG = '[default]\nregion = us-east-1\noutput = json'; // no final newline on purpose
+
+let emulation: Emulation;
+let home: string;
+beforeEach(async () => {
+  emulation = await startEmulation();
+  emulation.sts.addRole({ arn: AUDIT_ROLE, maxSessionDuration: 3600, trust: { StringLike: { 'x:sub': 'repo:octo-org/octo-repo:*' } } });
+  home = mkdtempSync(join(tmpdir(), 'home-'));
+});
+afterEach(() => emulation.close());
+
+const awsFile = (name: string) => join(home, '.aws', name);
+function seedFiles(): void {
+  mkdirSync(join(home, '.aws'), { mode: 0o700 });
+  writeFileSync(awsFile('credentials'), EXISTING_CREDENTIALS);
+  writeFileSync(awsFile('config'), EXISTING_CONFIG);
+  chmodSync(awsFile('credentials'), 0o644);
+}
+const identityThrough = async (job: Job, profile: string) => {
+  const step = await job.run(process.execPath, [CONSUMER, emulation.sts.url], { AWS_PROFILE: profile });
+  return step.exitCode === 0 ? (JSON.parse(step.raw) as { Arn: string }).Arn : step.raw;
+};
+
+describe('aws-profile', () => {
+  it('writes the profile (0600), leaves the environment alone, and post restores the files byte for byte', async () => {
+    seedFiles();
+    const job = emulation.job({ env: { HOME: home } });
+    const main = await job.uses(emulation.inputs({ 'aws-profile': 'deploy' }));
+    expect(main.exitCode).toBe(0);
+    expect(Object.keys(main.exported).sort()).toEqual(['AWS_DEFAULT_REGION', 'AWS_REGION']);
+    const issued = emulation.sts.issued[0]!;
+    const credentials = readFileSync(awsFile('credentials'), 'utf8');
+    expect(credentials.startsWith(EXISTING_CREDENTIALS)).toBe(true);
+    expect(credentials).toContain(`[deploy]\naws_access_key_id = ${issued.accessKeyId}\naws_secret_access_key = ${issued.secretAccessKey}\naws_session_token = ${issued.sessionToken}\n`);
+    expect(readFileSync(awsFile('config'), 'utf8')).toMatch(/^\[default\]\nregion = us-east-1\noutput = json\n# .*\n\[profile deploy\]\nregion = eu-west-2\n$/);
+    expect(statSync(awsFile('credentials')).mode & 0o777).toBe(0o600);
+    expect(main.log.at(-1)).toMatch(/^Assumed arn:aws:iam::123456789012:role\/deploy as session gha-4242-1 into profile deploy; credentials expire/);
+
+    expect(await identityThrough(job, 'deploy')).toBe(issued.assumedRoleArn);
+
+    const [post] = await job.runPosts();
+    expect(post!.exitCode).toBe(0);
+    expect(readFileSync(awsFile('credentials'), 'utf8')).toBe(EXISTING_CREDENTIALS);
+    expect(readFileSync(awsFile('config'), 'utf8')).toBe(EXISTING_CONFIG);
+  });
+
+  it('creates the files when there are none, and post deletes them again', async () => {
+    const job = emulation.job({ env: { HOME: home } });
+    expect((await job.uses(emulation.inputs({ 'aws-profile': 'default' }))).exitCode).toBe(0);
+    expect(readFileSync(awsFile('config'), 'utf8')).toMatch(/\[default\]\nregion = eu-west-2\n$/);
+    await job.runPosts();
+    expect(existsSync(awsFile('credentials'))).toBe(false);
+    expect(existsSync(awsFile('config'))).toBe(false);
+  });
+
+  it('refuses an existing profile unless overwrite-aws-profile, before any request', async () => {
+    seedFiles();
+    const refused = await emulation.job({ env: { HOME: home } }).uses(emulation.inputs({ 'aws-profile': 'personal' }));
+    expect(refused.exitCode).toBe(1);
+    expect(refused.log.at(-1)).toBe(
+      `Error: Profile "personal" already exists in ${awsFile('credentials')}: choose another profile name, or set overwrite-aws-profile: true to replace it`
+    );
+    expect(emulation.issuer.tokenRequests).toEqual([]);
+    const replaced = await emulation.job({ env: { HOME: home } }).uses(emulation.inputs({ 'aws-profile': 'personal', 'overwrite-aws-profile': 'true' }));
+    expect(replaced.exitCode).toBe(0);
+    expect(readFileSync(awsFile('credentials'), 'utf8')).not.toContain('AKIAEXISTING');
+  });
+
+  it('refuses to write through a symbolic link', async () => {
+    mkdirSync(join(home, '.aws'));
+    const elsewhere = join(home, 'elsewhere');
+    writeFileSync(elsewhere, '');
+    symlinkSync(elsewhere, awsFile('credentials'));
+    const main = await emulation.job({ env: { HOME: home } }).uses(emulation.inputs({ 'aws-profile': 'deploy' }));
+    expect(main.exitCode).toBe(1);
+    expect(main.log.at(-1)).toBe(
+      `Error: Refusing to write AWS profiles through the symbolic link ${awsFile('credentials')}: replace it with a regular file, or point AWS_SHARED_CREDENTIALS_FILE elsewhere`
+    );
+    expect(readFileSync(elsewhere, 'utf8')).toBe('');
+  });
+});
+
+describe('role-profiles: several roles in one step', () => {
+  const profiles = `deploy = ${DEMO_ROLE_ARN}\n# read-only auditing\naudit = ${AUDIT_ROLE}\n`;
+  const inputs = () => {
+    const base = emulation.inputs({ 'role-profiles': profiles });
+    delete (base as Record<string, string>)['role-to-assume'];
+    return base;
+  };
+
+  it('uses one OIDC token for every role and writes each profile', async () => {
+    const job = emulation.job({ env: { HOME: home } });
+    const main = await job.uses(inputs());
+    expect(main.exitCode).toBe(0);
+    expect(emulation.issuer.tokenRequests).toHaveLength(1);
+    const tokens = new Set(emulation.sts.requests.map((request) => request.params.WebIdentityToken));
+    expect(emulation.sts.requests.map((request) => request.params.RoleArn)).toEqual([DEMO_ROLE_ARN, AUDIT_ROLE]);
+    expect(tokens.size).toBe(1);
+    expect(main.log.filter((line) => line.startsWith('Assumed ')).map((line) => line.split(';')[0])).toEqual([
+      `Assumed ${DEMO_ROLE_ARN} as session gha-4242-1 into profile deploy`,
+      `Assumed ${AUDIT_ROLE} as session gha-4242-1 into profile audit`
+    ]);
+    expect(await identityThrough(job, 'deploy')).toBe(emulation.sts.issued[0]!.assumedRoleArn);
+    expect(await identityThrough(job, 'audit')).toBe(emulation.sts.issued[1]!.assumedRoleArn);
+    await job.runPosts();
+    expect(existsSync(awsFile('credentials'))).toBe(false);
+  });
+
+  it('names the profile that failed, and writes nothing', async () => {
+    emulation.sts.addRole({ arn: AUDIT_ROLE, maxSessionDuration: 3600, trust: { StringEquals: { 'x:sub': 'nobody' } } });
+    const main = await emulation.job({ env: { HOME: home } }).uses(inputs());
+    expect(main.exitCode).toBe(1);
+    expect(main.log.at(-1)).toMatch(/^Error: Profile "audit": STS refused arn:aws:iam::210987654321:role\/audit for this run: AccessDenied/);
+    expect(existsSync(awsFile('credentials'))).toBe(false);
+    expect(main.exported).toEqual({});
+  });
+
+  it.each([
+    [{ 'role-to-assume': DEMO_ROLE_ARN }, 'Input role-profiles replaces role-to-assume and aws-profile: give either role-profiles, or role-to-assume (with aws-profile)'],
+    [{ 'role-profiles': 'deploy arn:aws:iam::123456789012:role/deploy' }, 'Input role-profiles has the line "deploy arn:aws:iam::123456789012:role/deploy": write one "PROFILE = ROLE_ARN" a line, e.g. deploy = arn:aws:iam::123456789012:role/deploy'],
+    [{ 'role-profiles': `a = ${DEMO_ROLE_ARN}\na = ${AUDIT_ROLE}` }, 'Input role-profiles names profile "a" twice: give each profile once'],
+    [{ 'output-env-credentials': 'true' }, 'Input output-env-credentials cannot be true with role-profiles: the environment holds one set of credentials; use the profiles (AWS_PROFILE or --profile)']
+  ])('rejects %j before any request', async (extra, message) => {
+    const main = await emulation.job({ env: { HOME: home } }).uses({ ...inputs(), ...extra });
+    expect(main.log.at(-1)).toBe(`Error: ${message}`);
+    expect(emulation.issuer.tokenRequests).toEqual([]);
+  });
+});
