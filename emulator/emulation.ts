@@ -2,6 +2,7 @@
 import { startOidcIssuer, type OidcIssuer } from './oidc-issuer.ts';
 import { Job, type JobOptions } from './runner.ts';
 import { startStsStub, type StsStub } from './sts-stub.ts';
+import type { TlsMaterial } from './tls.ts';
 
 export const DEMO_ROLE_ARN = 'arn:aws:iam::123456789012:role/deploy';
 
@@ -15,9 +16,10 @@ export interface Emulation {
   close(): Promise<void>;
 }
 
-export async function startEmulation(): Promise<Emulation> {
-  const issuer = await startOidcIssuer();
-  const sts = await startStsStub();
+/** With `tls`, both services also listen over HTTPS (see tlsPort) with that certificate. */
+export async function startEmulation(tls?: TlsMaterial): Promise<Emulation> {
+  const issuer = await startOidcIssuer(tls);
+  const sts = await startStsStub(tls);
   // As an AWS account set up per the README: GitHub's provider with audience
   // sts.amazonaws.com, and a role trusting this repository.
   sts.providers.push({ issuer: issuer.url, clientIds: ['sts.amazonaws.com'] });

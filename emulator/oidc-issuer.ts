@@ -9,7 +9,8 @@ import { webcrypto } from 'node:crypto';
 import 'reflect-metadata';
 import * as x509 from '@peculiar/x509';
 import { exportJWK, SignJWT } from 'jose';
-import { startLocalServer, type LocalServer } from './http-server.ts';
+import { startLocalServer, type Handler, type LocalServer } from './http-server.ts';
+import type { TlsMaterial } from './tls.ts';
 
 export type SubjectForm = 'branch' | 'tag' | 'pull_request' | 'environment';
 
@@ -91,12 +92,14 @@ export interface OidcIssuer {
   tokenRequests: { audience: string | null; authorized: boolean; at: number }[];
   /** Faults answered, one a request, before normal service resumes. */
   faults: OidcFault[];
+  /** With TLS: the port of the same service over HTTPS. */
+  tlsPort?: number;
   /** Signs a token directly (for tests that need one without a request). */
   issue(audience: string, overrides?: Record<string, unknown>): Promise<string>;
   close(): Promise<void>;
 }
 
-export async function startOidcIssuer(): Promise<OidcIssuer> {
+export async function startOidcIssuer(tls?: TlsMaterial): Promise<OidcIssuer> {
   x509.cryptoProvider.set(webcrypto as never);
   const algorithm = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 };
   const keys = (await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
@@ -121,7 +124,7 @@ export async function startOidcIssuer(): Promise<OidcIssuer> {
       .sign(keys.privateKey);
   };
 
-  const server: LocalServer = await startLocalServer(async (request, _body, response) => {
+  const handler: Handler = async (request, _body, response) => {
     const url = new URL(request.url ?? '/', issuerUrl);
     const json = (status: number, value: unknown): void => {
       response.writeHead(status, { 'content-type': 'application/json' });
@@ -152,7 +155,9 @@ export async function startOidcIssuer(): Promise<OidcIssuer> {
       return json(200, { count: 1, value: await issue(audience ?? `https://github.com/${issuer.run.owner}`) });
     }
     json(404, { message: 'Not Found' });
-  });
+  };
+  const server: LocalServer = await startLocalServer(handler);
+  const tlsServer = tls ? await startLocalServer(handler, tls) : undefined;
   issuerUrl = server.url;
 
   const issuer: OidcIssuer = {
@@ -163,8 +168,11 @@ export async function startOidcIssuer(): Promise<OidcIssuer> {
     run: { ...DEFAULT_RUN },
     tokenRequests: [],
     faults: [],
+    ...(tlsServer ? { tlsPort: tlsServer.port } : {}),
     issue,
-    close: () => server.close()
+    close: async () => {
+      await Promise.all([server.close(), tlsServer?.close()]);
+    }
   };
   return issuer;
 }

@@ -10,7 +10,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
-import { startLocalServer } from './http-server.ts';
+import { startLocalServer, type Handler } from './http-server.ts';
+import type { TlsMaterial } from './tls.ts';
 
 type ConditionValues = Record<string, string | string[]>;
 /** An IAM trust policy Condition block; keys end in ":sub", ":aud" or another claim. */
@@ -62,6 +63,8 @@ export interface StsRequestRecord {
 
 export interface StsStub {
   url: string;
+  /** With TLS: the port of the same service over HTTPS. */
+  tlsPort?: number;
   providers: OidcProviderDefinition[];
   roles: Map<string, RoleDefinition>;
   faults: StsFault[];
@@ -142,7 +145,7 @@ function credentialsFor(role: RoleDefinition, sessionName: string): IssuedSessio
   };
 }
 
-export async function startStsStub(): Promise<StsStub> {
+export async function startStsStub(tls?: TlsMaterial): Promise<StsStub> {
   const jwksByIssuer = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
   let windowStart = 0;
   let windowCount = 0;
@@ -305,7 +308,7 @@ ${sessionXml(session, duration)}
     }
   };
 
-  const server = await startLocalServer(async (request, body, response) => {
+  const handler: Handler = async (request, body, response) => {
     const params = Object.fromEntries(new URLSearchParams(body));
     const action = params.Action ?? '';
     const record: StsRequestRecord = { action, params, status: 200 };
@@ -337,7 +340,9 @@ ${sessionXml(session, duration)}
       response.writeHead(stsError.status, { 'content-type': 'text/xml', 'x-amzn-requestid': randomUUID() });
       response.end(errorXml(stsError));
     }
-  });
+  };
+  const server = await startLocalServer(handler);
+  const tlsServer = tls ? await startLocalServer(handler, tls) : undefined;
 
   const stub: StsStub = {
     url: server.url,
@@ -346,8 +351,11 @@ ${sessionXml(session, duration)}
     faults: [],
     requests: [],
     issued: [],
+    ...(tlsServer ? { tlsPort: tlsServer.port } : {}),
     addRole: (role) => void stub.roles.set(role.arn, role),
-    close: () => server.close()
+    close: async () => {
+      await Promise.all([server.close(), tlsServer?.close()]);
+    }
   };
   return stub;
 }

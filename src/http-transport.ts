@@ -22,7 +22,13 @@ export function applyProxyInputs(proxy: { httpProxy?: string; noProxy?: string }
 
 /** A Node HTTP(S) agent that tunnels through the proxy for this URL, or undefined when none applies. */
 export function proxyAgentFor(url: string): unknown {
-  return getProxyUrl(url) ? new HttpClient(USER_AGENT).getAgent(url) : undefined;
+  if (!getProxyUrl(url)) return undefined;
+  const agent = new HttpClient(USER_AGENT).getAgent(url) as { destroy?: () => void };
+  // The AWS SDK takes an agent only if it is an https.Agent or has destroy(); otherwise it
+  // treats it as options and builds its own agent, bypassing the proxy. The tunnelling
+  // agent pools nothing, so there is nothing for destroy() to do.
+  agent.destroy ??= () => undefined;
+  return agent;
 }
 
 export interface HttpResponse {

@@ -1,0 +1,53 @@
+/** A throwaway certificate authority and a server certificate for the emulator's HTTPS listeners. */
+import { webcrypto } from 'node:crypto';
+// @peculiar/x509 2 expects the Reflect metadata polyfill to be loaded first.
+import 'reflect-metadata';
+import * as x509 from '@peculiar/x509';
+
+export interface TlsMaterial {
+  /** PEM of the CA certificate: give it to clients as NODE_EXTRA_CA_CERTS. */
+  caPem: string;
+  keyPem: string;
+  certPem: string;
+}
+
+const ALGORITHM = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 };
+
+const pem = (label: string, der: ArrayBuffer): string =>
+  `-----BEGIN ${label}-----\n${Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END ${label}-----\n`;
+
+export async function createTlsMaterial(hostnames: string[]): Promise<TlsMaterial> {
+  x509.cryptoProvider.set(webcrypto as never);
+  const notBefore = new Date(Date.now() - 86400_000);
+  const notAfter = new Date(Date.now() + 7 * 86400_000);
+  const caKeys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const ca = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: '01',
+    name: 'CN=emulator test CA',
+    notBefore,
+    notAfter,
+    signingAlgorithm: ALGORITHM,
+    keys: caKeys,
+    extensions: [new x509.BasicConstraintsExtension(true, undefined, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true)]
+  });
+  const serverKeys = (await webcrypto.subtle.generateKey(ALGORITHM, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const server = await x509.X509CertificateGenerator.create({
+    serialNumber: '02',
+    subject: `CN=${hostnames[0]}`,
+    issuer: ca.subject,
+    notBefore,
+    notAfter,
+    signingAlgorithm: ALGORITHM,
+    publicKey: serverKeys.publicKey,
+    signingKey: caKeys.privateKey,
+    extensions: [
+      new x509.SubjectAlternativeNameExtension(hostnames.map((value) => ({ type: 'dns' as const, value }))),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth])
+    ]
+  });
+  return {
+    caPem: ca.toString('pem') + '\n',
+    certPem: server.toString('pem') + '\n',
+    keyPem: pem('PRIVATE KEY', await webcrypto.subtle.exportKey('pkcs8', serverKeys.privateKey))
+  };
+}
