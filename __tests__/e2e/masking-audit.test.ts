@@ -4,6 +4,9 @@
  * and off: no credential or token appears in clear except on its own add-mask line and
  * in the env/output files where the user asked for it.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startEmulation, type Emulation } from '../../emulator/emulation.ts';
 import type { StepResult } from '../../emulator/runner.ts';
 import type { StsFault } from '../../emulator/sts-stub.ts';
@@ -25,7 +28,8 @@ const scenarios: Record<string, Scenario> = {
   'retried throttling': { faults: ['throttle'], inEnv: true, inOutputs: false },
   'expired token, fetched again': { faults: ['expired-token'], inEnv: true, inOutputs: false },
   'AccessDenied with diagnosis': { trustNobody: true, inEnv: false, inOutputs: false },
-  'account not allowed after STS issued credentials': { inputs: { 'allowed-account-ids': '210987654321', 'output-credentials': 'true' }, inEnv: false, inOutputs: false }
+  'account not allowed after STS issued credentials': { inputs: { 'allowed-account-ids': '210987654321', 'output-credentials': 'true' }, inEnv: false, inOutputs: false },
+  'written to a profile': { inputs: { 'aws-profile': 'deploy' }, inEnv: false, inOutputs: false }
 };
 
 const emulations: Emulation[] = [];
@@ -37,7 +41,8 @@ describe.each([false, true])('masking audit (RUNNER_DEBUG %s)', (debug) => {
     emulations.push(emulation);
     emulation.sts.faults.push(...(scenario.faults ?? []));
     if (scenario.trustNobody) emulation.sts.roles.forEach((role) => (role.trust = { StringEquals: { 'x:sub': 'nobody' } }));
-    const job = emulation.job({ debug });
+    // Profiles go to a private HOME, never the developer's own ~/.aws.
+    const job = emulation.job({ debug, env: { HOME: mkdtempSync(join(tmpdir(), 'home-')) } });
     const steps: StepResult[] = [await job.uses(emulation.inputs(scenario.inputs))];
     steps.push(...(await job.runPosts()));
 
