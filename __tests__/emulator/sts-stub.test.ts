@@ -8,6 +8,9 @@ beforeAll(async () => {
 });
 afterAll(() => emulation.close());
 
+/** A different string of the same length: the last character replaced by another. */
+const withLastCharacterChanged = (text: string): string => `${text.slice(0, -1)}${text.endsWith('x') ? 'y' : 'x'}`;
+
 async function assume(token: string, extra: Record<string, string> = {}) {
   const body = new URLSearchParams({ Action: 'AssumeRoleWithWebIdentity', Version: '2011-06-15', RoleArn: DEMO_ROLE_ARN, RoleSessionName: 'test-session', WebIdentityToken: token, ...extra });
   const response = await fetch(emulation.sts.url, { method: 'POST', body });
@@ -19,7 +22,7 @@ describe('the STS stub refuses what AWS refuses', () => {
     expect(await assume(await emulation.issuer.issue('wrong-audience'))).toMatchObject({ status: 400, text: expect.stringContaining('<Message>Incorrect token audience</Message>') });
     expect(await assume(await emulation.issuer.issue('sts.amazonaws.com', { iss: 'https://elsewhere.example' }))).toMatchObject({ text: expect.stringContaining('No OpenIDConnect provider found in your account for https://elsewhere.example') });
     const token = await emulation.issuer.issue('sts.amazonaws.com');
-    const tampered = token.slice(0, token.lastIndexOf('.') + 1) + 'AAAA' + token.slice(token.lastIndexOf('.') + 5);
+    const tampered = withLastCharacterChanged(token.slice(0, token.lastIndexOf('.') + 5)) + token.slice(token.lastIndexOf('.') + 5);
     expect(await assume(tampered)).toMatchObject({ status: 400, text: expect.stringContaining('<Code>InvalidIdentityToken</Code>') });
     const expired = await emulation.issuer.issue('sts.amazonaws.com', { exp: Math.floor(Date.now() / 1000) - 10 });
     expect(await assume(expired)).toMatchObject({ status: 400, text: expect.stringContaining('<Code>ExpiredTokenException</Code>') });
@@ -51,6 +54,6 @@ describe('the STS stub refuses what AWS refuses', () => {
         new GetCallerIdentityCommand({})
       );
     await expect(identity(issued.secretAccessKey)).resolves.toMatchObject({ Arn: issued.assumedRoleArn, Account: '123456789012' });
-    await expect(identity(`${issued.secretAccessKey.slice(0, -1)}x`)).rejects.toMatchObject({ name: 'SignatureDoesNotMatch' });
+    await expect(identity(withLastCharacterChanged(issued.secretAccessKey))).rejects.toMatchObject({ name: 'SignatureDoesNotMatch' });
   });
 });
