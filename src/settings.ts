@@ -121,8 +121,9 @@ function readTargets(input: InputReader, customEndpoint: boolean): RoleTarget[] 
   }
   const lines = input('role-profiles')
     .split(/\r?\n/)
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !line.startsWith('#'));
+    // A block scalar keeps "#" text, so comments are ours to drop: whole lines and trailing " # …".
+    .map((line) => line.replace(/(^|\s)#.*$/, '').trim())
+    .filter((line) => line !== '');
   if (lines.length === 0) {
     const role = parseRoleArn(required(input, 'role-to-assume'), customEndpoint);
     return [{ role, ...(profile ? { profile } : {}) }];

@@ -39,7 +39,7 @@ describe('settings for profiles and credential sources', () => {
   const read = (inputs: Record<string, string>) => readSettings((name) => ({ 'aws-region': 'eu-west-2', ...inputs })[name] ?? '');
 
   it('reads role-profiles, skipping comments and blank lines', () => {
-    const settings = read({ 'role-profiles': 'deploy = arn:aws:iam::111111111111:role/deploy\n\n# note\naudit=arn:aws:iam::222222222222:role/audit' });
+    const settings = read({ 'role-profiles': 'deploy = arn:aws:iam::111111111111:role/deploy  # the deployer\n\n# note\naudit=arn:aws:iam::222222222222:role/audit' });
     expect(settings.targets.map((target) => [target.profile, target.role.arn])).toEqual([
       ['deploy', 'arn:aws:iam::111111111111:role/deploy'],
       ['audit', 'arn:aws:iam::222222222222:role/audit']
