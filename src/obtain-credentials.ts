@@ -1,6 +1,6 @@
 import { describeStsFailure } from './diagnosis.ts';
 import { classifyStsFailure } from './failure-class.ts';
-import { withRetries, type RetryClock, type RetryPolicy } from './retry.ts';
+import { withinRemaining, withRetries, type RetryClock, type RetryPolicy } from './retry.ts';
 import type { RoleTarget, Settings } from './settings.ts';
 import { StsCallError } from './sts-call-error.ts';
 import type { AssumeRoleRequest, IssuedCredentials, SigningCredentials } from './sts-types.ts';
@@ -41,7 +41,6 @@ let stsClient: Promise<typeof import('./sts.ts')> | undefined;
  */
 export async function obtainCredentials(options: ObtainOptions): Promise<IssuedCredentials> {
   const { settings, identity, clock } = options;
-  const timeoutFor = (remainingMs: number, limitMs: number): number => Math.max(1, Math.min(limitMs, remainingMs));
   let attempts = 0;
   try {
     return await withRetries({
@@ -64,14 +63,14 @@ export async function obtainCredentials(options: ObtainOptions): Promise<IssuedC
           durationSeconds: settings.durationSeconds,
           ...(settings.inlineSessionPolicy ? { policy: settings.inlineSessionPolicy } : {}),
           policyArns: settings.managedSessionPolicies,
-          connectTimeoutMs: timeoutFor(remainingMs, REQUEST_TIMEOUTS.connectMs),
-          responseTimeoutMs: timeoutFor(remainingMs, REQUEST_TIMEOUTS.responseMs),
+          connectTimeoutMs: withinRemaining(REQUEST_TIMEOUTS.connectMs, remainingMs),
+          responseTimeoutMs: withinRemaining(REQUEST_TIMEOUTS.responseMs, remainingMs),
           ...(options.agent ? { agent: options.agent } : {})
         };
         attempts += 1;
-        return token === undefined
-          ? sts.assumeRoleWithCredentials(request, (identity as { credentials: SigningCredentials }).credentials)
-          : sts.assumeRoleWithWebIdentity(request, token);
+        return identity.kind === 'role-chaining'
+          ? sts.assumeRoleWithCredentials(request, identity.credentials)
+          : sts.assumeRoleWithWebIdentity(request, token!);
       }
     });
   } catch (error) {

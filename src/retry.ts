@@ -13,6 +13,11 @@ export function backoffDelayMs(attempt: number, policy: RetryPolicy, random: () 
   return Math.floor(random() * ceiling);
 }
 
+/** A per-request timeout, cut to what is left before the deadline (at least 1 ms). */
+export function withinRemaining(limitMs: number, remainingMs: number): number {
+  return Math.max(1, Math.min(limitMs, remainingMs));
+}
+
 export interface RetryClock {
   now(): number;
   sleep(ms: number): Promise<void>;

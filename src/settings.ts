@@ -68,8 +68,8 @@ export function readSettings(input: InputReader): Settings {
   for (const target of targets) checkPartitionMatchesRegion(target.role, region);
   const inlineSessionPolicy = parseInlinePolicy(input('inline-session-policy'));
   const durationSeconds = parseDuration(input('role-duration-seconds'));
-  const credentialSource = readCredentialSource(input, targets, durationSeconds);
   const webIdentityTokenFile = input('web-identity-token-file');
+  const credentialSource = readCredentialSource(input, webIdentityTokenFile, targets, durationSeconds);
   const httpProxy = parseProxyUrl(input('http-proxy'));
   const noProxy = input('no-proxy');
   // With profiles, later steps pick credentials by profile, so the environment is left alone by default.
@@ -150,9 +150,8 @@ function readTargets(input: InputReader, customEndpoint: boolean): RoleTarget[] 
   return targets;
 }
 
-function readCredentialSource(input: InputReader, targets: RoleTarget[], durationSeconds: number): CredentialSource {
+function readCredentialSource(input: InputReader, tokenFile: string, targets: RoleTarget[], durationSeconds: number): CredentialSource {
   const chaining = parseBoolean(input, 'role-chaining', false);
-  const tokenFile = input('web-identity-token-file');
   if (!chaining) return tokenFile ? 'token-file' : 'github-oidc';
   if (tokenFile) throw new ActionError('Inputs role-chaining and web-identity-token-file exclude each other: role chaining uses the credentials already in the environment');
   if (targets.length > 1) throw new ActionError('Input role-chaining cannot be used with role-profiles: chain one role at a time with role-to-assume');

@@ -32,25 +32,23 @@ const sessionPolicies = (request: AssumeRoleRequest) => ({
 });
 
 /** AssumeRoleWithWebIdentity: unsigned, so no credentials are looked up. */
-export async function assumeRoleWithWebIdentity(request: AssumeRoleRequest, webIdentityToken: string): Promise<IssuedCredentials> {
-  const client = clientFor(request);
-  try {
-    const response = await client.send(
-      new AssumeRoleWithWebIdentityCommand({ RoleArn: request.roleArn, RoleSessionName: request.sessionName, WebIdentityToken: webIdentityToken, ...sessionPolicies(request) })
-    );
-    return issued(response.Credentials, response.AssumedRoleUser?.Arn);
-  } catch (error) {
-    throw toStsCallError(error);
-  } finally {
-    client.destroy();
-  }
+export function assumeRoleWithWebIdentity(request: AssumeRoleRequest, webIdentityToken: string): Promise<IssuedCredentials> {
+  return send(
+    clientFor(request),
+    new AssumeRoleWithWebIdentityCommand({ RoleArn: request.roleArn, RoleSessionName: request.sessionName, WebIdentityToken: webIdentityToken, ...sessionPolicies(request) })
+  );
 }
 
 /** AssumeRole signed with credentials already held: role chaining. */
-export async function assumeRoleWithCredentials(request: AssumeRoleRequest, credentials: SigningCredentials): Promise<IssuedCredentials> {
-  const client = clientFor(request, credentials);
+export function assumeRoleWithCredentials(request: AssumeRoleRequest, credentials: SigningCredentials): Promise<IssuedCredentials> {
+  return send(clientFor(request, credentials), new AssumeRoleCommand({ RoleArn: request.roleArn, RoleSessionName: request.sessionName, ...sessionPolicies(request) }));
+}
+
+/** One call; SDK errors become StsCallError, and the client is always released. */
+async function send(client: STSClient, command: AssumeRoleWithWebIdentityCommand | AssumeRoleCommand): Promise<IssuedCredentials> {
   try {
-    const response = await client.send(new AssumeRoleCommand({ RoleArn: request.roleArn, RoleSessionName: request.sessionName, ...sessionPolicies(request) }));
+    // Both answers carry Credentials and AssumedRoleUser; the SDK types them separately.
+    const response = await client.send(command as AssumeRoleCommand);
     return issued(response.Credentials, response.AssumedRoleUser?.Arn);
   } catch (error) {
     throw toStsCallError(error);

@@ -8,7 +8,7 @@ import { ActionError } from './errors.ts';
 import { classifyOidcFailure } from './failure-class.ts';
 import { decodeJwtClaims, secondsUntilExpiry } from './jwt-claims.ts';
 import { fetchIdToken, OidcRequestError, type OidcTokenService } from './oidc-token.ts';
-import { withRetries, type RetryClock, type RetryPolicy } from './retry.ts';
+import { withinRemaining, withRetries, type RetryClock, type RetryPolicy } from './retry.ts';
 
 export interface TokenProvider {
   /** A token that is not about to expire, fetched (or read) again when needed. */
@@ -62,7 +62,7 @@ export function githubOidcTokens(options: GitHubTokenOptions): TokenProvider {
         attempts += 1;
         return fetchIdToken(options.service, {
           audience: options.audience,
-          timeoutMs: Math.max(1, Math.min(options.responseTimeoutMs, remainingMs)),
+          timeoutMs: withinRemaining(options.responseTimeoutMs, remainingMs),
           mask: options.mask
         });
       }
