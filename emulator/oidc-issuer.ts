@@ -4,13 +4,9 @@
  * document and a JWKS whose key carries an x5c certificate, as GitHub does, so an STS
  * (our stub or Ceph RGW) can verify the tokens.
  */
-import { webcrypto } from 'node:crypto';
-// @peculiar/x509 2 expects the Reflect metadata polyfill to be loaded first.
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
 import { exportJWK, SignJWT } from 'jose';
 import { startLocalServer, type Handler, type LocalServer } from './http-server.ts';
-import type { TlsMaterial } from './tls.ts';
+import { generateRsaKeys, selfSignedCertificate, type TlsMaterial } from './tls.ts';
 
 export type SubjectForm = 'branch' | 'tag' | 'pull_request' | 'environment';
 
@@ -100,17 +96,9 @@ export interface OidcIssuer {
 }
 
 export async function startOidcIssuer(tls?: TlsMaterial): Promise<OidcIssuer> {
-  x509.cryptoProvider.set(webcrypto as never);
-  const algorithm = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 };
-  const keys = (await webcrypto.subtle.generateKey(algorithm, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
-  const certificate = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: '01',
-    name: 'CN=local-oidc-issuer',
-    notBefore: new Date(Date.now() - 86400_000),
-    notAfter: new Date(Date.now() + 365 * 86400_000),
-    signingAlgorithm: algorithm,
-    keys
-  });
+  const keys = await generateRsaKeys();
+  // RGW accepts only a JWKS key that carries an x5c certificate, as GitHub's do.
+  const certificate = await selfSignedCertificate('CN=local-oidc-issuer', keys, 365);
   const kid = 'local-key-1';
   const jwk = { ...(await exportJWK(keys.publicKey)), kid, use: 'sig', alg: 'RS256', x5c: [Buffer.from(certificate.rawData).toString('base64')] };
   const requestToken = `runner-request-token-${Math.random().toString(36).slice(2)}`;
