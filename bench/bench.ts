@@ -14,7 +14,11 @@ import { startEmulation, type Emulation } from '../emulator/emulation.ts';
 import { REPO_ROOT, type StepResult } from '../emulator/runner.ts';
 
 const { values: args } = parseArgs({
-  options: { 'action-dir': { type: 'string' }, runs: { type: 'string', default: '15' }, 'skip-brownout': { type: 'boolean', default: false } }
+  options: {
+    'action-dir': { type: 'string' },
+    runs: { type: 'string', default: '15' },
+    'skip-brownout': { type: 'boolean', default: false }
+  }
 });
 const actionDir = args['action-dir'] ?? REPO_ROOT;
 const RUNS = Number(args.runs);
@@ -27,11 +31,15 @@ const record = (key: string, label: string, value: unknown, shown: string): void
 
 const stats = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
-  const median = sorted.length % 2 ? sorted[(sorted.length - 1) / 2]! : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+  const median =
+    sorted.length % 2
+      ? sorted[(sorted.length - 1) / 2]!
+      : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
   return { median: round(median), min: round(sorted[0]!), max: round(sorted.at(-1)!), runs: values.length };
 };
 const round = (value: number): number => Math.round(value * 10) / 10;
-const show = (s: { median: number; min: number; max: number }, unit = 'ms') => `${s.median} ${unit} (min ${s.min}, max ${s.max})`;
+const show = (s: { median: number; min: number; max: number }, unit = 'ms') =>
+  `${s.median} ${unit} (min ${s.min}, max ${s.max})`;
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB (${bytes} B)`;
 
 function bytesOf(dir: string, filter: (name: string) => boolean): number {
@@ -77,7 +85,12 @@ const postBytes = bytesOf(join(actionDir, 'dist/post'), (name) => name.endsWith(
 record('mainBundleBytes', 'main bundle (all .js in dist/main)', mainBytes, kb(mainBytes));
 record('postBundleBytes', 'post bundle (all .js in dist/post)', postBytes, kb(postBytes));
 const download = downloadSize();
-record('download', 'download (git archive HEAD)', download, `${kb(download.tarBytes)} tar, ${kb(download.gzipBytes)} gzipped, ${download.files} files`);
+record(
+  'download',
+  'download (git archive HEAD)',
+  download,
+  `${kb(download.tarBytes)} tar, ${kb(download.gzipBytes)} gzipped, ${download.files} files`
+);
 
 // 2. Start-up and wall times
 const bare: number[] = [];
@@ -101,7 +114,10 @@ const timing = await withEmulation(async (emulation) => {
     mainRss.push(Number(readFileSync(rssFile, 'utf8').trim()) / 1024);
     toFirstRequest.push(emulation.issuer.tokenRequests[before.oidc]!.at - main.startedAt);
     mainWall.push(main.durationMs);
-    requests = { oidc: emulation.issuer.tokenRequests.length - before.oidc, sts: emulation.sts.requests.length - before.sts };
+    requests = {
+      oidc: emulation.issuer.tokenRequests.length - before.oidc,
+      sts: emulation.sts.requests.length - before.sts
+    };
     const [post] = await job.runPosts();
     expectSuccess(post!, 'post');
     postRss.push(Number(readFileSync(rssFile, 'utf8').trim()) / 1024);
@@ -111,13 +127,28 @@ const timing = await withEmulation(async (emulation) => {
 });
 // Wall times here are measured without the RSS wrapper's own start (it execs node directly).
 const bareMedian = stats(bare).median;
-record('mainToFirstRequestMs', 'main: start to first request', stats(timing.toFirstRequest), `${show(stats(timing.toFirstRequest))}; bare node + ${round(stats(timing.toFirstRequest).median - bareMedian)} ms`);
-record('postStartupMs', 'post: start to exit', stats(timing.postWall), `${show(stats(timing.postWall))}; bare node + ${round(stats(timing.postWall).median - bareMedian)} ms`);
+record(
+  'mainToFirstRequestMs',
+  'main: start to first request',
+  stats(timing.toFirstRequest),
+  `${show(stats(timing.toFirstRequest))}; bare node + ${round(stats(timing.toFirstRequest).median - bareMedian)} ms`
+);
+record(
+  'postStartupMs',
+  'post: start to exit',
+  stats(timing.postWall),
+  `${show(stats(timing.postWall))}; bare node + ${round(stats(timing.postWall).median - bareMedian)} ms`
+);
 record('mainWallMs', 'main: wall time (happy path)', stats(timing.mainWall), show(stats(timing.mainWall)));
 record('postWallMs', 'post: wall time', stats(timing.postWall), show(stats(timing.postWall)));
 record('mainPeakRssMiB', 'main: peak RSS', stats(timing.mainRss), show(stats(timing.mainRss), 'MiB'));
 record('postPeakRssMiB', 'post: peak RSS', stats(timing.postRss), show(stats(timing.postRss), 'MiB'));
-record('happyPathRequests', 'requests on the happy path', timing.requests, `${timing.requests.oidc} to the token service, ${timing.requests.sts} to STS`);
+record(
+  'happyPathRequests',
+  'requests on the happy path',
+  timing.requests,
+  `${timing.requests.oidc} to the token service, ${timing.requests.sts} to STS`
+);
 
 // 3. Time to fail on AccessDenied
 const denied = await withEmulation(async (emulation) => {
@@ -130,38 +161,68 @@ const denied = await withEmulation(async (emulation) => {
   }
   return { walls, stsRequests: emulation.sts.requests.length / 5 };
 });
-record('accessDeniedMs', 'time to fail on AccessDenied', { ...stats(denied.walls), stsRequestsPerRun: denied.stsRequests }, `${show(stats(denied.walls))}, ${denied.stsRequests} STS request per run`);
+record(
+  'accessDeniedMs',
+  'time to fail on AccessDenied',
+  { ...stats(denied.walls), stsRequestsPerRun: denied.stsRequests },
+  `${show(stats(denied.walls))}, ${denied.stsRequests} STS request per run`
+);
 
 // 4. A matrix of 100 jobs against an STS that admits 20 requests a second. The same
 // 100 processes without a rate limit show what this machine's cores alone allow.
-const runMatrix = (ratePerSecond: number | undefined) => withEmulation(async (emulation) => {
-  if (ratePerSecond) emulation.sts.ratePerSecond = ratePerSecond;
-  const started = performance.now();
-  const finished: number[] = [];
-  const outcomes = await Promise.all(
-    Array.from({ length: 100 }, async () => {
-      const main = await emulation.job({ actionDir }).uses(emulation.inputs());
-      if (main.exitCode === 0) finished.push(performance.now() - started);
-      return main.exitCode === 0;
-    })
-  );
-  const throttled = emulation.sts.requests.filter((request) => request.code === 'Throttling').length;
-  return { succeeded: outcomes.filter(Boolean).length, lastMs: Math.max(...finished), throttled, stsRequests: emulation.sts.requests.length };
-});
+const runMatrix = (ratePerSecond: number | undefined) =>
+  withEmulation(async (emulation) => {
+    if (ratePerSecond) emulation.sts.ratePerSecond = ratePerSecond;
+    const started = performance.now();
+    const finished: number[] = [];
+    const outcomes = await Promise.all(
+      Array.from({ length: 100 }, async () => {
+        const main = await emulation.job({ actionDir }).uses(emulation.inputs());
+        if (main.exitCode === 0) finished.push(performance.now() - started);
+        return main.exitCode === 0;
+      })
+    );
+    const throttled = emulation.sts.requests.filter((request) => request.code === 'Throttling').length;
+    return {
+      succeeded: outcomes.filter(Boolean).length,
+      lastMs: Math.max(...finished),
+      throttled,
+      stsRequests: emulation.sts.requests.length
+    };
+  });
 const floor = await runMatrix(undefined);
-record('matrixNoLimit', 'matrix: 100 jobs, no rate limit', floor, `${floor.succeeded}/100 got credentials, last after ${(floor.lastMs / 1000).toFixed(1)} s (CPU floor of ${cpus().length} cores)`);
+record(
+  'matrixNoLimit',
+  'matrix: 100 jobs, no rate limit',
+  floor,
+  `${floor.succeeded}/100 got credentials, last after ${(floor.lastMs / 1000).toFixed(1)} s (CPU floor of ${cpus().length} cores)`
+);
 const matrix = await runMatrix(20);
 const bound = (100 / 20) * 1000;
-record('matrix', 'matrix: 100 jobs, STS admits 20/s', { ...matrix, rateBoundMs: bound }, `${matrix.succeeded}/100 got credentials, last after ${(matrix.lastMs / 1000).toFixed(1)} s (rate bound ${bound / 1000} s; ${(matrix.lastMs / bound).toFixed(2)}x), ${matrix.throttled} throttled of ${matrix.stsRequests} STS requests`);
+record(
+  'matrix',
+  'matrix: 100 jobs, STS admits 20/s',
+  { ...matrix, rateBoundMs: bound },
+  `${matrix.succeeded}/100 got credentials, last after ${(matrix.lastMs / 1000).toFixed(1)} s (rate bound ${bound / 1000} s; ${(matrix.lastMs / bound).toFixed(2)}x), ${matrix.throttled} throttled of ${matrix.stsRequests} STS requests`
+);
 
 // 5. A 30-second STS brown-out
 if (!args['skip-brownout']) {
   const brownout = await withEmulation(async (emulation) => {
     emulation.sts.unavailableUntil = Date.now() + 30_000;
     const main = await emulation.job({ actionDir }).uses(emulation.inputs());
-    return { succeeded: main.exitCode === 0, wallMs: round(main.durationMs), stsRequests: emulation.sts.requests.length };
+    return {
+      succeeded: main.exitCode === 0,
+      wallMs: round(main.durationMs),
+      stsRequests: emulation.sts.requests.length
+    };
   });
-  record('brownout30s', 'a 30 s STS brown-out (503s)', brownout, `${brownout.succeeded ? 'credentials' : 'FAILED'} after ${(brownout.wallMs / 1000).toFixed(1)} s, ${brownout.stsRequests} STS requests`);
+  record(
+    'brownout30s',
+    'a 30 s STS brown-out (503s)',
+    brownout,
+    `${brownout.succeeded ? 'credentials' : 'FAILED'} after ${(brownout.wallMs / 1000).toFixed(1)} s, ${brownout.stsRequests} STS requests`
+  );
 }
 
 const width = Math.max(...rows.map(([label]) => label.length));

@@ -9,7 +9,13 @@ import { join } from 'node:path';
 import { DEMO_ROLE_ARN, startEmulation } from './emulation.ts';
 import { REPO_ROOT, type StepResult } from './runner.ts';
 
-const VARIABLES = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_REGION', 'AWS_DEFAULT_REGION'];
+const VARIABLES = [
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_REGION',
+  'AWS_DEFAULT_REGION'
+];
 const heading = (text: string): void => console.log(`\n\x1b[1m== ${text}\x1b[0m`);
 const show = (step: StepResult): void => {
   for (const line of step.log) console.log(`   | ${line}`);
@@ -26,15 +32,23 @@ try {
   const inputs = emulation.inputs();
 
   heading('Step 1: uses: ./  (main)');
-  console.log(Object.entries(inputs).map(([name, value]) => `   with: ${name}: ${value}`).join('\n'));
+  console.log(
+    Object.entries(inputs)
+      .map(([name, value]) => `   with: ${name}: ${value}`)
+      .join('\n')
+  );
   const main = await job.uses(inputs);
   show(main);
   check(main.exitCode === 0, `main step failed with exit code ${main.exitCode}`);
-  console.log(`   requests: ${emulation.issuer.tokenRequests.length} to the token service, ${emulation.sts.requests.length} to STS`);
+  console.log(
+    `   requests: ${emulation.issuer.tokenRequests.length} to the token service, ${emulation.sts.requests.length} to STS`
+  );
 
   const cli = spawnSync('aws', ['--version'], { encoding: 'utf8' });
   const useCli = cli.status === 0;
-  heading(`Step 2: a later step uses the credentials (${useCli ? 'aws sts get-caller-identity' : 'AWS SDK GetCallerIdentity; install the AWS CLI to use it instead'})`);
+  heading(
+    `Step 2: a later step uses the credentials (${useCli ? 'aws sts get-caller-identity' : 'AWS SDK GetCallerIdentity; install the AWS CLI to use it instead'})`
+  );
   const consumer = useCli
     ? await job.run('aws', ['sts', 'get-caller-identity', '--endpoint-url', emulation.sts.url, '--output', 'json'])
     : await job.run(process.execPath, [join(REPO_ROOT, 'emulator/consumer.ts'), emulation.sts.url]);
@@ -48,7 +62,10 @@ try {
   show(post!);
   check(post!.exitCode === 0, 'post step failed');
   for (const name of VARIABLES) console.log(`   ${name}=${JSON.stringify(job.env[name])}`);
-  check(VARIABLES.every((name) => job.env[name] === ''), 'post left variables set');
+  check(
+    VARIABLES.every((name) => job.env[name] === ''),
+    'post left variables set'
+  );
   console.log('\nDemo passed: credentials issued, masked, used by a later step, and cleared.');
 } catch (error) {
   console.error(`\nDemo failed: ${error instanceof Error ? error.message : String(error)}`);

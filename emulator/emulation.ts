@@ -43,7 +43,12 @@ export async function startEmulation(tls?: TlsMaterial): Promise<Emulation> {
       jobs.push(job);
       return job;
     },
-    inputs: (extra = {}) => ({ 'role-to-assume': DEMO_ROLE_ARN, 'aws-region': 'eu-west-2', 'sts-endpoint': sts.url, ...extra }),
+    inputs: (extra = {}) => ({
+      'role-to-assume': DEMO_ROLE_ARN,
+      'aws-region': 'eu-west-2',
+      'sts-endpoint': sts.url,
+      ...extra
+    }),
     close: async () => {
       for (const job of jobs) job.cleanup();
       await Promise.all([issuer.close(), sts.close()]);

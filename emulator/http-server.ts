@@ -12,7 +12,10 @@ export interface LocalServer {
 }
 
 /** With `tls`, the server speaks HTTPS with that key and certificate. */
-export async function startLocalServer(handler: Handler, tls?: { keyPem: string; certPem: string }): Promise<LocalServer> {
+export async function startLocalServer(
+  handler: Handler,
+  tls?: { keyPem: string; certPem: string }
+): Promise<LocalServer> {
   const sockets = new Set<Socket>();
   const listener: RequestListener = (request, response) => {
     const chunks: Buffer[] = [];
@@ -24,7 +27,9 @@ export async function startLocalServer(handler: Handler, tls?: { keyPem: string;
       });
     });
   };
-  const server: Server = tls ? createHttpsServer({ key: tls.keyPem, cert: tls.certPem }, listener) : createServer(listener);
+  const server: Server = tls
+    ? createHttpsServer({ key: tls.keyPem, cert: tls.certPem }, listener)
+    : createServer(listener);
   server.on('connection', (socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));

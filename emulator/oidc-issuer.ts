@@ -41,7 +41,11 @@ export function subjectFor(run: RunDescription): string {
 
 function claimsFor(run: RunDescription): Record<string, string> {
   const ref =
-    run.form === 'tag' ? `refs/tags/${run.name}` : run.form === 'pull_request' ? 'refs/pull/42/merge' : `refs/heads/${run.form === 'branch' ? run.name : 'main'}`;
+    run.form === 'tag'
+      ? `refs/tags/${run.name}`
+      : run.form === 'pull_request'
+        ? 'refs/pull/42/merge'
+        : `refs/heads/${run.form === 'branch' ? run.name : 'main'}`;
   const workflowRef = `${run.owner}/${run.repo}/.github/workflows/deploy.yml@${ref}`;
   return {
     sub: subjectFor(run),
@@ -100,14 +104,29 @@ export async function startOidcIssuer(tls?: TlsMaterial): Promise<OidcIssuer> {
   // RGW accepts only a JWKS key that carries an x5c certificate, as GitHub's do.
   const certificate = await selfSignedCertificate('CN=local-oidc-issuer', keys, 365);
   const kid = 'local-key-1';
-  const jwk = { ...(await exportJWK(keys.publicKey)), kid, use: 'sig', alg: 'RS256', x5c: [Buffer.from(certificate.rawData).toString('base64')] };
+  const jwk = {
+    ...(await exportJWK(keys.publicKey)),
+    kid,
+    use: 'sig',
+    alg: 'RS256',
+    x5c: [Buffer.from(certificate.rawData).toString('base64')]
+  };
   const requestToken = `runner-request-token-${Math.random().toString(36).slice(2)}`;
 
   let issuerUrl = '';
   const issue = async (audience: string, overrides: Record<string, unknown> = {}): Promise<string> => {
     const now = Math.floor(Date.now() / 1000);
     const lifetime = issuer.run.lifetimeSeconds ?? 300;
-    return new SignJWT({ ...claimsFor(issuer.run), iss: issuerUrl, aud: audience, iat: now, nbf: now - 5, exp: now + lifetime, jti: crypto.randomUUID(), ...overrides })
+    return new SignJWT({
+      ...claimsFor(issuer.run),
+      iss: issuerUrl,
+      aud: audience,
+      iat: now,
+      nbf: now - 5,
+      exp: now + lifetime,
+      jti: crypto.randomUUID(),
+      ...overrides
+    })
       .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid, x5t: 'local' })
       .sign(keys.privateKey);
   };
@@ -124,7 +143,20 @@ export async function startOidcIssuer(tls?: TlsMaterial): Promise<OidcIssuer> {
         jwks_uri: `${issuerUrl}/.well-known/jwks`,
         subject_types_supported: ['public', 'pairwise'],
         response_types_supported: ['id_token'],
-        claims_supported: ['sub', 'aud', 'exp', 'iat', 'iss', 'jti', 'nbf', 'ref', 'repository', 'repository_owner', 'run_id', 'environment'],
+        claims_supported: [
+          'sub',
+          'aud',
+          'exp',
+          'iat',
+          'iss',
+          'jti',
+          'nbf',
+          'ref',
+          'repository',
+          'repository_owner',
+          'run_id',
+          'environment'
+        ],
         id_token_signing_alg_values_supported: ['RS256'],
         scopes_supported: ['openid']
       });

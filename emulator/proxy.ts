@@ -23,7 +23,13 @@ export async function startTestProxy(): Promise<TestProxy> {
     const target = new URL(request.url ?? '');
     seen.push(target.host);
     const upstream = httpRequest(
-      { host: resolveTestHost(target.hostname), port: target.port || 80, path: `${target.pathname}${target.search}`, method: request.method, headers: request.headers },
+      {
+        host: resolveTestHost(target.hostname),
+        port: target.port || 80,
+        path: `${target.pathname}${target.search}`,
+        method: request.method,
+        headers: request.headers
+      },
       (answer) => {
         response.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(response);

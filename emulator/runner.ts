@@ -51,7 +51,9 @@ interface PendingPost {
 }
 
 const actionDefaults = (actionDir: string): Record<string, string> => {
-  const action = parseYaml(readFileSync(join(actionDir, 'action.yml'), 'utf8')) as { inputs?: Record<string, { default?: unknown }> };
+  const action = parseYaml(readFileSync(join(actionDir, 'action.yml'), 'utf8')) as {
+    inputs?: Record<string, { default?: unknown }>;
+  };
   const defaults: Record<string, string> = {};
   for (const [name, spec] of Object.entries(action.inputs ?? {})) {
     if (spec?.default !== undefined) defaults[name] = String(spec.default);
@@ -70,7 +72,9 @@ export class Job {
 
   constructor(options: JobOptions = {}) {
     if (!process.versions.node.startsWith('24.')) {
-      throw new Error(`The runner emulation needs Node 24 (the runner's node24); this is ${process.version}: run it through npm scripts`);
+      throw new Error(
+        `The runner emulation needs Node 24 (the runner's node24); this is ${process.version}: run it through npm scripts`
+      );
     }
     this.options = options;
     this.root = mkdtempSync(join(tmpdir(), 'runner-'));
@@ -135,7 +139,11 @@ export class Job {
   }
 
   private stepEnv(step: string, inputs: Record<string, string>, state: Record<string, string>): Record<string, string> {
-    const env: Record<string, string> = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? this.root, ...this.env };
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? this.root,
+      ...this.env
+    };
     for (const [name, value] of Object.entries(state)) env[`STATE_${name}`] = value;
     for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
     Object.assign(env, this.githubVariables(step));
@@ -156,9 +164,19 @@ export class Job {
     this.stepCount += 1;
     const dir = join(this.root, 'steps', String(this.stepCount));
     mkdirSync(dir, { recursive: true });
-    const paths = { env: join(dir, 'env'), output: join(dir, 'output'), state: join(dir, 'state'), summary: join(dir, 'summary') };
+    const paths = {
+      env: join(dir, 'env'),
+      output: join(dir, 'output'),
+      state: join(dir, 'state'),
+      summary: join(dir, 'summary')
+    };
     for (const path of Object.values(paths)) writeFileSync(path, '');
-    Object.assign(env, { GITHUB_ENV: paths.env, GITHUB_OUTPUT: paths.output, GITHUB_STATE: paths.state, GITHUB_STEP_SUMMARY: paths.summary });
+    Object.assign(env, {
+      GITHUB_ENV: paths.env,
+      GITHUB_OUTPUT: paths.output,
+      GITHUB_STATE: paths.state,
+      GITHUB_STEP_SUMMARY: paths.summary
+    });
 
     const started = performance.now();
     const child = spawn(command, args, { cwd: env.GITHUB_WORKSPACE, env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -100,7 +100,10 @@ function errorXml(error: StsError): string {
 }
 
 function wildcardMatch(pattern: string, value: string): boolean {
-  const regex = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const regex = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${regex}$`).test(value);
 }
 
@@ -110,7 +113,9 @@ export function trustAllows(condition: TrustCondition, claims: Record<string, un
     Object.entries(values ?? {}).every(([key, expected]) => {
       const claim = claims[key.slice(key.lastIndexOf(':') + 1)];
       const actual = Array.isArray(claim) ? claim.map(String) : [String(claim ?? '')];
-      return (Array.isArray(expected) ? expected : [expected]).some((pattern) => actual.some((value) => match(pattern, value)));
+      return (Array.isArray(expected) ? expected : [expected]).some((pattern) =>
+        actual.some((value) => match(pattern, value))
+      );
     });
   return check(condition.StringEquals, (a, b) => a === b) && check(condition.StringLike, wildcardMatch);
 }
@@ -166,13 +171,24 @@ export async function startStsStub(tls?: TlsMaterial): Promise<StsStub> {
     try {
       unverified = decodeJwt(token);
     } catch {
-      throw new StsError(400, 'InvalidIdentityToken', 'The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)');
+      throw new StsError(
+        400,
+        'InvalidIdentityToken',
+        'The ID Token provided is not a valid JWT. (You may see this error if you sent an Access Token)'
+      );
     }
     const provider = stub.providers.find((candidate) => candidate.issuer === unverified.iss);
-    if (!provider) throw new StsError(400, 'InvalidIdentityToken', `No OpenIDConnect provider found in your account for ${String(unverified.iss)}`);
+    if (!provider)
+      throw new StsError(
+        400,
+        'InvalidIdentityToken',
+        `No OpenIDConnect provider found in your account for ${String(unverified.iss)}`
+      );
     let jwks = jwksByIssuer.get(provider.issuer);
     if (!jwks) {
-      const discovery = (await (await fetch(`${provider.issuer}/.well-known/openid-configuration`)).json()) as { jwks_uri: string };
+      const discovery = (await (await fetch(`${provider.issuer}/.well-known/openid-configuration`)).json()) as {
+        jwks_uri: string;
+      };
       jwks = createRemoteJWKSet(new URL(discovery.jwks_uri));
       jwksByIssuer.set(provider.issuer, jwks);
     }
@@ -186,20 +202,36 @@ export async function startStsStub(tls?: TlsMaterial): Promise<StsStub> {
     } catch (error) {
       if (error instanceof StsError) throw error;
       if (error instanceof joseErrors.JWTExpired) {
-        throw new StsError(400, 'ExpiredTokenException', 'Token expired: current date/time must be before the expiration date/time');
+        throw new StsError(
+          400,
+          'ExpiredTokenException',
+          'Token expired: current date/time must be before the expiration date/time'
+        );
       }
-      throw new StsError(400, 'InvalidIdentityToken', 'The web identity token that was passed could not be validated by AWS. Get a new identity token from the identity provider and then retry the request.');
+      throw new StsError(
+        400,
+        'InvalidIdentityToken',
+        'The web identity token that was passed could not be validated by AWS. Get a new identity token from the identity provider and then retry the request.'
+      );
     }
   };
 
   const assumeRoleWithWebIdentity = async (params: Record<string, string>): Promise<string> => {
     const sessionName = params.RoleSessionName ?? '';
     if (!SESSION_NAME.test(sessionName)) {
-      throw new StsError(400, 'ValidationError', `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]* and have length between 2 and 64`);
+      throw new StsError(
+        400,
+        'ValidationError',
+        `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]* and have length between 2 and 64`
+      );
     }
     const duration = Number(params.DurationSeconds ?? '3600');
     if (!(duration >= 900 && duration <= 43200)) {
-      throw new StsError(400, 'ValidationError', `1 validation error detected: Value '${params.DurationSeconds}' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200`);
+      throw new StsError(
+        400,
+        'ValidationError',
+        `1 validation error detected: Value '${params.DurationSeconds}' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200`
+      );
     }
     const claims = await verifyToken(params.WebIdentityToken ?? '');
     const role = stub.roles.get(params.RoleArn ?? '');
@@ -207,7 +239,11 @@ export async function startStsStub(tls?: TlsMaterial): Promise<StsStub> {
       throw new StsError(403, 'AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity');
     }
     if (duration > role.maxSessionDuration) {
-      throw new StsError(400, 'ValidationError', 'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.');
+      throw new StsError(
+        400,
+        'ValidationError',
+        'The requested DurationSeconds exceeds the MaxSessionDuration set for this role.'
+      );
     }
     if (params.Policy !== undefined) {
       try {
@@ -232,19 +268,35 @@ ${sessionXml(session, duration)}
 `;
   };
 
-  const assumeRole = async (request: IncomingMessage, body: string, params: Record<string, string>): Promise<string> => {
+  const assumeRole = async (
+    request: IncomingMessage,
+    body: string,
+    params: Record<string, string>
+  ): Promise<string> => {
     const caller = await verifySignature(request, body, stub.issued);
     const sessionName = params.RoleSessionName ?? '';
     if (!SESSION_NAME.test(sessionName)) {
-      throw new StsError(400, 'ValidationError', `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint`);
+      throw new StsError(
+        400,
+        'ValidationError',
+        `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint`
+      );
     }
     const role = stub.roles.get(params.RoleArn ?? '');
     if (!role || !(role.trustedSessions ?? []).some((pattern) => wildcardMatch(pattern, caller.assumedRoleArn))) {
-      throw new StsError(403, 'AccessDenied', `User: ${caller.assumedRoleArn} is not authorized to perform: sts:AssumeRole on resource: ${params.RoleArn}`);
+      throw new StsError(
+        403,
+        'AccessDenied',
+        `User: ${caller.assumedRoleArn} is not authorized to perform: sts:AssumeRole on resource: ${params.RoleArn}`
+      );
     }
     const duration = Number(params.DurationSeconds ?? '3600');
     if (duration > 3600) {
-      throw new StsError(400, 'ValidationError', 'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.');
+      throw new StsError(
+        400,
+        'ValidationError',
+        'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.'
+      );
     }
     const session = credentialsFor(role, sessionName);
     stub.issued.push(session);
@@ -280,7 +332,8 @@ ${sessionXml(session, duration)}
       response.end(text);
       return true;
     };
-    const xmlError = (status: number, code: string, message: string): boolean => send(status, 'text/xml', errorXml(new StsError(status, code, message)));
+    const xmlError = (status: number, code: string, message: string): boolean =>
+      send(status, 'text/xml', errorXml(new StsError(status, code, message)));
     if (typeof fault === 'object') {
       await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
       return false;
@@ -291,11 +344,23 @@ ${sessionXml(session, duration)}
       case 'internal-error':
         return xmlError(500, 'InternalFailure', 'An internal error occurred.');
       case 'idp-communication':
-        return xmlError(400, 'IDPCommunicationError', 'The request could not be fulfilled because the identity provider (IDP) that was asked to verify the incoming identity token could not be reached.');
+        return xmlError(
+          400,
+          'IDPCommunicationError',
+          'The request could not be fulfilled because the identity provider (IDP) that was asked to verify the incoming identity token could not be reached.'
+        );
       case 'verification-key':
-        return xmlError(400, 'InvalidIdentityToken', "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements");
+        return xmlError(
+          400,
+          'InvalidIdentityToken',
+          "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements"
+        );
       case 'expired-token':
-        return xmlError(400, 'ExpiredTokenException', 'Token expired: current date/time must be before the expiration date/time');
+        return xmlError(
+          400,
+          'ExpiredTokenException',
+          'Token expired: current date/time must be before the expiration date/time'
+        );
       case 'drop-connection':
         response.socket?.destroy();
         return true;
@@ -330,7 +395,12 @@ ${sessionXml(session, duration)}
       if (action === 'AssumeRoleWithWebIdentity') xml = await assumeRoleWithWebIdentity(params);
       else if (action === 'AssumeRole') xml = await assumeRole(request, body, params);
       else if (action === 'GetCallerIdentity') xml = await getCallerIdentity(request, body);
-      else throw new StsError(400, 'InvalidAction', `Could not find operation ${action} for version ${params.Version ?? ''}`);
+      else
+        throw new StsError(
+          400,
+          'InvalidAction',
+          `Could not find operation ${action} for version ${params.Version ?? ''}`
+        );
       response.writeHead(200, { 'content-type': 'text/xml', 'x-amzn-requestid': randomUUID() });
       response.end(xml);
     } catch (error) {
@@ -361,13 +431,21 @@ ${sessionXml(session, duration)}
 }
 
 /** Recomputes the request's SigV4 signature with the issued secret; throws STS's errors when it differs. */
-async function verifySignature(request: IncomingMessage, body: string, issued: IssuedSession[]): Promise<IssuedSession> {
+async function verifySignature(
+  request: IncomingMessage,
+  body: string,
+  issued: IssuedSession[]
+): Promise<IssuedSession> {
   const authorization = request.headers.authorization ?? '';
-  const parsed = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(authorization);
+  const parsed =
+    /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(
+      authorization
+    );
   if (!parsed) throw new StsError(403, 'MissingAuthenticationToken', 'Request is missing Authentication Token');
   const [, accessKeyId, , region, service, signedHeaders, signature] = parsed as unknown as string[];
   const session = issued.find((candidate) => candidate.accessKeyId === accessKeyId);
-  if (!session) throw new StsError(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
+  if (!session)
+    throw new StsError(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
   if (request.headers['x-amz-security-token'] !== session.sessionToken) {
     throw new StsError(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
   }
@@ -377,19 +455,38 @@ async function verifySignature(request: IncomingMessage, body: string, issued: I
   for (const name of signedHeaders!.split(';')) headers[name] = String(request.headers[name] ?? '');
   const url = new URL(request.url ?? '/', `http://${request.headers.host}`);
   const signer = new SignatureV4({
-    credentials: { accessKeyId: session.accessKeyId, secretAccessKey: session.secretAccessKey, sessionToken: session.sessionToken },
+    credentials: {
+      accessKeyId: session.accessKeyId,
+      secretAccessKey: session.secretAccessKey,
+      sessionToken: session.sessionToken
+    },
     region: region!,
     service: service!,
     sha256: Hash.bind(null, 'sha256'),
     applyChecksum: false
   });
   const signed = await signer.sign(
-    { method: request.method ?? 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: url.pathname, query: Object.fromEntries(url.searchParams), headers, body },
+    {
+      method: request.method ?? 'POST',
+      protocol: 'http:',
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers,
+      body
+    },
     { signingDate }
   );
-  const expected = /Signature=([0-9a-f]{64})/.exec(String(signed.headers.authorization ?? signed.headers.Authorization))?.[1];
+  const expected = /Signature=([0-9a-f]{64})/.exec(
+    String(signed.headers.authorization ?? signed.headers.Authorization)
+  )?.[1];
   if (expected !== signature) {
-    throw new StsError(403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.');
+    throw new StsError(
+      403,
+      'SignatureDoesNotMatch',
+      'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.'
+    );
   }
   return session;
 }

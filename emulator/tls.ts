@@ -12,7 +12,12 @@ export interface TlsMaterial {
 }
 
 /** RS256 keys: what GitHub signs tokens with, and what the certificates use. */
-const ALGORITHM = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 };
+const ALGORITHM = {
+  name: 'RSASSA-PKCS1-v1_5',
+  hash: 'SHA-256',
+  publicExponent: new Uint8Array([1, 0, 1]),
+  modulusLength: 2048
+};
 const DAY_MS = 86400_000;
 
 x509.cryptoProvider.set(webcrypto as never);
@@ -22,7 +27,12 @@ export async function generateRsaKeys(): Promise<webcrypto.CryptoKeyPair> {
 }
 
 /** A self-signed certificate for `keys`, valid from yesterday for `days`. */
-export function selfSignedCertificate(name: string, keys: webcrypto.CryptoKeyPair, days: number, extensions: x509.Extension[] = []): Promise<x509.X509Certificate> {
+export function selfSignedCertificate(
+  name: string,
+  keys: webcrypto.CryptoKeyPair,
+  days: number,
+  extensions: x509.Extension[] = []
+): Promise<x509.X509Certificate> {
   return x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: '01',
     name,

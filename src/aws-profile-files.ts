@@ -4,7 +4,17 @@
  * random nonce, so post removes exactly those sections and leaves every other byte.
  */
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  unlinkSync,
+  writeFileSync
+} from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { ActionError } from './errors.ts';
@@ -41,7 +51,8 @@ export function profileFilesFrom(env: NodeJS.ProcessEnv): ProfileFiles {
 
 const credentialsHeader = (profile: string): string => `[${profile}]`;
 const configHeader = (profile: string): string => (profile === 'default' ? '[default]' : `[profile ${profile}]`);
-export const markerLine = (marker: string): string => `# ${marker}: written by oidc-aws-credentials, removed at the end of the job`;
+export const markerLine = (marker: string): string =>
+  `# ${marker}: written by oidc-aws-credentials, removed at the end of the job`;
 
 /** Line ranges [start, end) of the section whose header is `header`, or undefined. */
 function sectionRange(lines: string[], header: string): [number, number] | undefined {
@@ -101,7 +112,9 @@ export function configBlock(marker: string, entry: ProfileEntry): string {
 function refuseSymlink(path: string, inputName: string): void {
   for (const candidate of [path, dirname(path)]) {
     if (existsSync(candidate) && lstatSync(candidate).isSymbolicLink()) {
-      throw new ActionError(`Refusing to write AWS profiles through the symbolic link ${candidate}: replace it with a regular file, or point ${inputName} elsewhere`);
+      throw new ActionError(
+        `Refusing to write AWS profiles through the symbolic link ${candidate}: replace it with a regular file, or point ${inputName} elsewhere`
+      );
     }
   }
 }

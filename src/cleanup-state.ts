@@ -34,7 +34,9 @@ export function decodeCleanupState(env: NodeJS.ProcessEnv): CleanupState | undef
     variables: parsed.variables.map(String),
     accessKeyFingerprint: parsed.accessKeyFingerprint,
     region: String(parsed.region ?? ''),
-    ...(parsed.profiles && typeof parsed.profiles.marker === 'string' && Array.isArray(parsed.profiles.files) ? { profiles: parsed.profiles } : {})
+    ...(parsed.profiles && typeof parsed.profiles.marker === 'string' && Array.isArray(parsed.profiles.files)
+      ? { profiles: parsed.profiles }
+      : {})
   };
 }
 

@@ -13,16 +13,27 @@ export function describeOidcFailure(error: unknown, attempts: number): Error {
   const tries = attempts > 1 ? ` (after ${attempts} attempts)` : '';
   const status = error.httpStatus;
   if (status === 401 || status === 403) {
-    return new ActionError(`GitHub's OIDC token service refused the job's request with HTTP ${status}${tries}: check the job has "permissions: id-token: write" and re-run it`);
+    return new ActionError(
+      `GitHub's OIDC token service refused the job's request with HTTP ${status}${tries}: check the job has "permissions: id-token: write" and re-run it`
+    );
   }
   if (status !== undefined && status >= 500) {
-    return new ActionError(`GitHub's OIDC token service failed with HTTP ${status}${tries}: GitHub has a problem; re-run the job later`);
+    return new ActionError(
+      `GitHub's OIDC token service failed with HTTP ${status}${tries}: GitHub has a problem; re-run the job later`
+    );
   }
   if (status !== undefined && error.code.startsWith('HTTP_')) {
-    return new ActionError(`GitHub's OIDC token service answered HTTP ${status}${tries}: ACTIONS_ID_TOKEN_REQUEST_URL may be wrong; do not set it by hand`);
+    return new ActionError(
+      `GitHub's OIDC token service answered HTTP ${status}${tries}: ACTIONS_ID_TOKEN_REQUEST_URL may be wrong; do not set it by hand`
+    );
   }
-  if (status !== undefined) return new ActionError(`GitHub's OIDC token service answered with ${error.message}: re-run the job; if it persists, GitHub's token service is at fault`);
-  return new ActionError(`Could not reach GitHub's OIDC token service: ${error.message}${tries}: check the runner's network and proxy settings`);
+  if (status !== undefined)
+    return new ActionError(
+      `GitHub's OIDC token service answered with ${error.message}: re-run the job; if it persists, GitHub's token service is at fault`
+    );
+  return new ActionError(
+    `Could not reach GitHub's OIDC token service: ${error.message}${tries}: check the runner's network and proxy settings`
+  );
 }
 
 /** What a refused AssumeRoleWithWebIdentity is explained with. */
@@ -61,12 +72,16 @@ function describeForRole(error: unknown, context: StsFailureContext): Error {
       );
     }
     if (/1 hour session limit|role chaining/i.test(error.message)) {
-      return new ActionError(`Input role-duration-seconds ${settings.durationSeconds} is above what role chaining allows: AWS caps chained sessions at 1 hour; set 3600 or less`);
+      return new ActionError(
+        `Input role-duration-seconds ${settings.durationSeconds} is above what role chaining allows: AWS caps chained sessions at 1 hour; set 3600 or less`
+      );
     }
   }
 
   switch (true) {
-    case error.code === 'AccessDenied' || error.code === 'IDPRejectedClaim' || (error.httpStatus === 403 && error.code !== 'RegionDisabledException'):
+    case error.code === 'AccessDenied' ||
+      error.code === 'IDPRejectedClaim' ||
+      (error.httpStatus === 403 && error.code !== 'RegionDisabledException'):
       return new ActionError(
         `STS refused ${role} for this run: ${raw}. The role's trust policy does not admit this token: compare its Condition with the claims printed above`,
         trustPolicyAdvice(claims, settings, context.target)
@@ -88,7 +103,9 @@ function describeForRole(error: unknown, context: StsFailureContext): Error {
         `STS is not activated in ${settings.region} for the role's account: activate the region (IAM > Account settings > STS endpoints) or set aws-region to an active one`
       );
     case error.code === 'MalformedPolicyDocument':
-      return new ActionError(`STS rejected input inline-session-policy: ${error.message}: fix the policy (valid IAM policy JSON)`);
+      return new ActionError(
+        `STS rejected input inline-session-policy: ${error.message}: fix the policy (valid IAM policy JSON)`
+      );
     case error.code === 'PackedPolicyTooLarge':
       return new ActionError(
         `STS: inline-session-policy and managed-session-policies together are too large once packed (${error.message}): shorten the inline policy or pass fewer managed policies`
@@ -98,20 +115,32 @@ function describeForRole(error: unknown, context: StsFailureContext): Error {
         `STS found the OIDC token expired${tries}, although a fresh token was fetched for each attempt: check the runner's clock (tokens live about 5 minutes)`
       );
     case error.code === 'ValidationError':
-      return new ActionError(`STS rejected the request for ${role}: ${error.message}: check role-to-assume, role-session-name and role-duration-seconds`);
+      return new ActionError(
+        `STS rejected the request for ${role}: ${error.message}: check role-to-assume, role-session-name and role-duration-seconds`
+      );
     case error.code === 'ECONNREFUSED' || error.code === 'ENOTFOUND':
-      return new ActionError(`Could not reach STS${settings.stsEndpoint ? ` at sts-endpoint ${settings.stsEndpoint}` : ''}: ${error.code}: check sts-endpoint and the runner's network`);
+      return new ActionError(
+        `Could not reach STS${settings.stsEndpoint ? ` at sts-endpoint ${settings.stsEndpoint}` : ''}: ${error.code}: check sts-endpoint and the runner's network`
+      );
     case error.code === 'Unknown' && error.httpStatus !== undefined && error.httpStatus >= 500:
-      return new ActionError(`STS (or a proxy in front of it) failed with HTTP ${error.httpStatus}${tries}: re-run the job later`);
+      return new ActionError(
+        `STS (or a proxy in front of it) failed with HTTP ${error.httpStatus}${tries}: re-run the job later`
+      );
     case error.code === 'InvalidResponse':
-      return new ActionError(`STS answered with something that is not an STS response${status}: check sts-endpoint points at STS; re-run if it persists`);
+      return new ActionError(
+        `STS answered with something that is not an STS response${status}: check sts-endpoint points at STS; re-run if it persists`
+      );
     default:
       return new ActionError(`STS AssumeRoleWithWebIdentity for ${role} failed${tries}: ${raw}`);
   }
 }
 
 /** The explanation printed before an AccessDenied: claims, the sub form, ready-to-paste Conditions. */
-export function trustPolicyAdvice(claims: Record<string, unknown>, settings: Settings, target: RoleTarget = settings.targets[0]!): string[] {
+export function trustPolicyAdvice(
+  claims: Record<string, unknown>,
+  settings: Settings,
+  target: RoleTarget = settings.targets[0]!
+): string[] {
   const text = (name: string): string => (typeof claims[name] === 'string' ? (claims[name] as string) : '');
   const sub = text('sub');
   const aud = Array.isArray(claims.aud) ? claims.aud.join(', ') : text('aud') || settings.audience;
@@ -122,28 +151,50 @@ export function trustPolicyAdvice(claims: Record<string, unknown>, settings: Set
   const lines = ["The token's claims (the token itself is never printed):"];
   for (const name of CLAIMS_SHOWN) lines.push(`  ${name}: ${name === 'aud' ? aud : text(name) || '(none)'}`);
   lines.push(`sub form: ${subFormReason(claims)}`);
-  lines.push(`A trust-policy Condition that admits exactly this run (Federated principal: arn:${target.role.partition}:iam::${target.role.accountId || 'ACCOUNT_ID'}:oidc-provider/${key}):`);
-  lines.push(...indent(JSON.stringify({ Condition: { StringEquals: { [`${key}:aud`]: aud, [`${key}:sub`]: sub } } }, null, 2)));
+  lines.push(
+    `A trust-policy Condition that admits exactly this run (Federated principal: arn:${target.role.partition}:iam::${target.role.accountId || 'ACCOUNT_ID'}:oidc-provider/${key}):`
+  );
+  lines.push(
+    ...indent(JSON.stringify({ Condition: { StringEquals: { [`${key}:aud`]: aud, [`${key}:sub`]: sub } } }, null, 2))
+  );
   lines.push('Or one that admits every branch, tag, environment and pull request of the repository:');
   lines.push(
-    ...indent(JSON.stringify({ Condition: { StringEquals: { [`${key}:aud`]: aud }, StringLike: { [`${key}:sub`]: `repo:${subRepository}:*` } } }, null, 2))
+    ...indent(
+      JSON.stringify(
+        {
+          Condition: {
+            StringEquals: { [`${key}:aud`]: aud },
+            StringLike: { [`${key}:sub`]: `repo:${subRepository}:*` }
+          }
+        },
+        null,
+        2
+      )
+    )
   );
   lines.push('Usual mismatches:');
   lines.push(`  - owner and repository are case-sensitive in trust policies: this token says "${subRepository}"`);
   lines.push('  - a job with "environment:" gets repo:OWNER/REPO:environment:NAME, not the :ref: form');
   if (subRepository.includes('@')) {
-    lines.push(`  - this repository uses the immutable form OWNER@ID/REPO@ID ("${subRepository}"): a policy written for OWNER/REPO does not match it`);
+    lines.push(
+      `  - this repository uses the immutable form OWNER@ID/REPO@ID ("${subRepository}"): a policy written for OWNER/REPO does not match it`
+    );
   } else {
-    lines.push('  - repositories created from 2026-07-15 (or opted in) use the immutable form repo:OWNER@ID/REPO@ID:...');
+    lines.push(
+      '  - repositories created from 2026-07-15 (or opted in) use the immutable form repo:OWNER@ID/REPO@ID:...'
+    );
   }
   lines.push(`  - the policy's ${key}:aud must equal the token's aud "${aud}" (input audience)`);
   return lines;
 }
 
 function subFormReason(claims: Record<string, unknown>): string {
-  if (claims.environment) return `environment: the job runs in environment "${String(claims.environment)}", so sub ends in :environment:NAME`;
-  if (claims.event_name === 'pull_request') return 'pull_request: the run was triggered by a pull request (and has no environment), so sub ends in :pull_request';
-  if (typeof claims.sub === 'string' && /:ref:/.test(claims.sub)) return `ref: no environment and not a pull request, so sub names the ref (${String(claims.ref ?? '')})`;
+  if (claims.environment)
+    return `environment: the job runs in environment "${String(claims.environment)}", so sub ends in :environment:NAME`;
+  if (claims.event_name === 'pull_request')
+    return 'pull_request: the run was triggered by a pull request (and has no environment), so sub ends in :pull_request';
+  if (typeof claims.sub === 'string' && /:ref:/.test(claims.sub))
+    return `ref: no environment and not a pull request, so sub names the ref (${String(claims.ref ?? '')})`;
   return 'custom: this organisation or repository customises sub (include_claim_keys); match the sub shown above';
 }
 

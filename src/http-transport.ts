@@ -38,7 +38,11 @@ export interface HttpResponse {
 
 /** A GET with no retries of its own; network failures keep their system error code. */
 export async function httpGet(url: string, headers: Record<string, string>, timeoutMs: number): Promise<HttpResponse> {
-  const client = new HttpClient(USER_AGENT, [], { allowRetries: false, allowRedirects: false, socketTimeout: timeoutMs });
+  const client = new HttpClient(USER_AGENT, [], {
+    allowRetries: false,
+    allowRedirects: false,
+    socketTimeout: timeoutMs
+  });
   try {
     const response = await client.get(url, headers);
     return { status: response.message.statusCode ?? 0, body: await response.readBody() };

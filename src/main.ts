@@ -18,7 +18,11 @@ try {
     input,
     env: process.env,
     runner: core,
-    clock: { now: () => Date.now(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)), random: Math.random },
+    clock: {
+      now: () => Date.now(),
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      random: Math.random
+    },
     summarise: (markdown) => void summarise(markdown).catch(() => undefined)
   });
 } catch (error) {

@@ -16,7 +16,8 @@ export function retryPolicyFor(settings: Settings): RetryPolicy {
 }
 
 /** How this run proves who it is to STS. */
-export type Identity = { kind: 'web-identity'; tokens: TokenProvider } | { kind: 'role-chaining'; credentials: SigningCredentials };
+export type Identity =
+  { kind: 'web-identity'; tokens: TokenProvider } | { kind: 'role-chaining'; credentials: SigningCredentials };
 
 export interface ObtainOptions {
   settings: Settings;

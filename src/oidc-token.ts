@@ -20,7 +20,10 @@ export function oidcTokenServiceFrom(env: NodeJS.ProcessEnv): OidcTokenService {
   if (!url || !bearer) {
     throw new ActionError(
       'No GitHub OIDC token for this job: add "permissions: id-token: write" to the job or workflow (see the lines above); pull requests from forks and Dependabot runs never get a token',
-      ['Add these lines to the job (or to the workflow, for every job):', ...ID_TOKEN_PERMISSION_YAML.map((line) => `  ${line}`)]
+      [
+        'Add these lines to the job (or to the workflow, for every job):',
+        ...ID_TOKEN_PERMISSION_YAML.map((line) => `  ${line}`)
+      ]
     );
   }
   return { url, bearer };
@@ -51,7 +54,11 @@ export async function fetchIdToken(service: OidcTokenService, options: FetchIdTo
   url.searchParams.set('audience', options.audience);
   let response: HttpResponse;
   try {
-    response = await httpGet(url.href, { authorization: `Bearer ${service.bearer}`, accept: 'application/json' }, options.timeoutMs);
+    response = await httpGet(
+      url.href,
+      { authorization: `Bearer ${service.bearer}`, accept: 'application/json' },
+      options.timeoutMs
+    );
   } catch (error) {
     const code = (error as { code?: string }).code ?? (error instanceof Error ? error.name : 'NetworkError');
     throw new OidcRequestError(code, code === 'TimeoutError' ? (error as Error).message : code);

@@ -6,5 +6,7 @@ import { exportVariable, info, warning } from './workflow-commands.ts';
 try {
   runPost(process.env, { exportVariable: (name, value) => exportVariable(name, value), info, removeProfiles });
 } catch (error) {
-  warning(`Could not clear the AWS credentials: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+  warning(
+    `Could not clear the AWS credentials: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`
+  );
 }

@@ -1,4 +1,10 @@
-import { CREDENTIAL_VARIABLES, REGION_VARIABLES, encodeCleanupState, fingerprint, type CleanupState } from './cleanup-state.ts';
+import {
+  CREDENTIAL_VARIABLES,
+  REGION_VARIABLES,
+  encodeCleanupState,
+  fingerprint,
+  type CleanupState
+} from './cleanup-state.ts';
 import type { ProfileCleanup, ProfileEntry } from './aws-profile-files.ts';
 import { ActionError } from './errors.ts';
 import type { RoleTarget, Settings } from './settings.ts';
@@ -34,7 +40,9 @@ export function checkAllowedAccount(settings: Settings, { target, credentials }:
   if (!settings.allowedAccountIds.includes(credentials.accountId)) {
     const account = settings.maskAccountId ? 'an account' : `account ${credentials.accountId || '(none)'}`;
     const which = settings.targets.length > 1 ? `Profile "${target.profile}": the role` : 'The assumed role';
-    throw new ActionError(`${which} is in ${account} that is not in allowed-account-ids: check role-to-assume or add the account to allowed-account-ids`);
+    throw new ActionError(
+      `${which} is in ${account} that is not in allowed-account-ids: check role-to-assume or add the account to allowed-account-ids`
+    );
   }
 }
 
@@ -53,7 +61,15 @@ export function publishCredentials(
   const entries: ProfileEntry[] = roles.flatMap(({ target, credentials }) =>
     target.profile === undefined
       ? []
-      : [{ profile: target.profile, accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey, sessionToken: credentials.sessionToken, region: settings.region }]
+      : [
+          {
+            profile: target.profile,
+            accessKeyId: credentials.accessKeyId,
+            secretAccessKey: credentials.secretAccessKey,
+            sessionToken: credentials.sessionToken,
+            region: settings.region
+          }
+        ]
   );
   const profiles = entries.length ? writeProfiles(entries) : undefined;
 

@@ -54,7 +54,9 @@ export async function withRetries<T>(options: RetryOptions<T>): Promise<T> {
       if (clock.now() + wait >= options.deadline) {
         throw new DeadlineError(options.what, options.describe(error));
       }
-      options.log(`Attempt ${attempt} of ${policy.maxAttempts} for ${options.what} failed: ${options.describe(error)}; retrying in ${(wait / 1000).toFixed(1)} s`);
+      options.log(
+        `Attempt ${attempt} of ${policy.maxAttempts} for ${options.what} failed: ${options.describe(error)}; retrying in ${(wait / 1000).toFixed(1)} s`
+      );
       if (failureClass === 'new-token') options.onNewToken?.();
       await clock.sleep(wait);
     }
@@ -64,6 +66,8 @@ export async function withRetries<T>(options: RetryOptions<T>): Promise<T> {
 /** The overall deadline (action-timeout-s) passed while waiting for something. */
 export class DeadlineError extends ActionError {
   constructor(what: string, lastFailure: string) {
-    super(`Gave up waiting for ${what} at the action-timeout-s deadline (last error: ${lastFailure}): retry the job later or raise action-timeout-s`);
+    super(
+      `Gave up waiting for ${what} at the action-timeout-s deadline (last error: ${lastFailure}): retry the job later or raise action-timeout-s`
+    );
   }
 }

@@ -5,7 +5,13 @@ import { ActionError } from './errors.ts';
 import { applyProxyInputs, proxyAgentFor } from './http-transport.ts';
 import { obtainCredentials, REQUEST_TIMEOUTS, retryPolicyFor, type Identity } from './obtain-credentials.ts';
 import { oidcTokenServiceFrom } from './oidc-token.ts';
-import { checkAllowedAccount, maskCredentials, publishCredentials, type AssumedRole, type RunnerCommands } from './publish.ts';
+import {
+  checkAllowedAccount,
+  maskCredentials,
+  publishCredentials,
+  type AssumedRole,
+  type RunnerCommands
+} from './publish.ts';
 import type { RetryClock } from './retry.ts';
 import { runContextFrom } from './run-context.ts';
 import { renderSessionName } from './session-name.ts';
@@ -36,22 +42,38 @@ export async function runMain({ input, env, runner, clock, summarise }: MainDepe
   const profileFiles = profileFilesFrom(env);
   const profiles = settings.targets.flatMap((target) => (target.profile === undefined ? [] : [target.profile]));
   if (profiles.length) checkProfilesWritable(profileFiles, profiles, settings.overwriteAwsProfile);
-  const agent = proxyAgentFor(settings.stsEndpoint ?? `https://sts.${settings.region}.amazonaws.com${settings.region.startsWith('cn-') ? '.cn' : ''}`);
+  const agent = proxyAgentFor(
+    settings.stsEndpoint ??
+      `https://sts.${settings.region}.amazonaws.com${settings.region.startsWith('cn-') ? '.cn' : ''}`
+  );
 
   const roles: AssumedRole[] = [];
   for (const target of settings.targets) {
-    const credentials = await obtainCredentials({ settings, target, sessionName, identity, deadline, agent, log: (line) => runner.info(line), clock });
+    const credentials = await obtainCredentials({
+      settings,
+      target,
+      sessionName,
+      identity,
+      deadline,
+      agent,
+      log: (line) => runner.info(line),
+      clock
+    });
     maskCredentials(runner, settings, credentials);
     roles.push({ target, credentials });
   }
   for (const role of roles) checkAllowedAccount(settings, role);
-  publishCredentials(runner, settings, roles, (entries) => writeProfiles(profileFiles, entries, settings.overwriteAwsProfile));
+  publishCredentials(runner, settings, roles, (entries) =>
+    writeProfiles(profileFiles, entries, settings.overwriteAwsProfile)
+  );
 
   const now = new Date(clock.now());
   for (const { target, credentials } of roles) {
     const minutes = Math.round((credentials.expiration.getTime() - now.getTime()) / 60000);
     const into = target.profile === undefined ? '' : ` into profile ${target.profile}`;
-    runner.info(`Assumed ${target.role.arn} as session ${sessionName}${into}; credentials expire ${credentials.expiration.toISOString()} (in ${minutes} min)`);
+    runner.info(
+      `Assumed ${target.role.arn} as session ${sessionName}${into}; credentials expire ${credentials.expiration.toISOString()} (in ${minutes} min)`
+    );
   }
   if (settings.jobSummary) {
     const claims = identity.kind === 'web-identity' ? identity.tokens.claims() : {};
@@ -76,7 +98,13 @@ export async function runMain({ input, env, runner, clock, summarise }: MainDepe
 }
 
 /** How this run proves who it is; every check here is local, so a failure makes no request. */
-function identityFor(settings: Settings, env: NodeJS.ProcessEnv, runner: MainDependencies['runner'], clock: RetryClock, deadline: number): Identity {
+function identityFor(
+  settings: Settings,
+  env: NodeJS.ProcessEnv,
+  runner: MainDependencies['runner'],
+  clock: RetryClock,
+  deadline: number
+): Identity {
   const mask = (secret: string): void => runner.setSecret(secret);
   switch (settings.credentialSource) {
     case 'role-chaining': {
@@ -87,7 +115,14 @@ function identityFor(settings: Settings, env: NodeJS.ProcessEnv, runner: MainDep
           'Input role-chaining needs credentials in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY): use this action once earlier in the job without role-chaining'
         );
       }
-      return { kind: 'role-chaining', credentials: { accessKeyId, secretAccessKey, ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}) } };
+      return {
+        kind: 'role-chaining',
+        credentials: {
+          accessKeyId,
+          secretAccessKey,
+          ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {})
+        }
+      };
     }
     case 'token-file': {
       const path = resolve(env.GITHUB_WORKSPACE ?? process.cwd(), settings.webIdentityTokenFile!);

@@ -17,7 +17,11 @@ export function runPost(env: NodeJS.ProcessEnv, runner: PostRunner): void {
   const state = decodeCleanupState(env);
   if (state?.profiles) {
     const changed = runner.removeProfiles(state.profiles);
-    runner.info(changed.length ? `Removed the AWS profiles this action wrote from ${changed.join(', ')}.` : 'The AWS profiles this action wrote were already gone.');
+    runner.info(
+      changed.length
+        ? `Removed the AWS profiles this action wrote from ${changed.join(', ')}.`
+        : 'The AWS profiles this action wrote were already gone.'
+    );
   }
   if (!state || state.variables.length === 0) {
     if (state?.profiles) return;

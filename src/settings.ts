@@ -76,7 +76,9 @@ export function readSettings(input: InputReader): Settings {
   const writesProfiles = targets.some((target) => target.profile !== undefined);
   const outputEnvCredentials = parseBoolean(input, 'output-env-credentials', !writesProfiles);
   if (targets.length > 1 && outputEnvCredentials) {
-    throw new ActionError('Input output-env-credentials cannot be true with role-profiles: the environment holds one set of credentials; use the profiles (AWS_PROFILE or --profile)');
+    throw new ActionError(
+      'Input output-env-credentials cannot be true with role-profiles: the environment holds one set of credentials; use the profiles (AWS_PROFILE or --profile)'
+    );
   }
   return {
     region,
@@ -117,7 +119,9 @@ const ROLE_CHAINING_MAX_DURATION = 3600;
 function readTargets(input: InputReader, customEndpoint: boolean): RoleTarget[] {
   const profile = input('aws-profile');
   if (profile && !PROFILE_NAME.test(profile)) {
-    throw new ActionError(`Input aws-profile "${profile}" is not a profile name: use letters, digits and _ . + - (at most 64)`);
+    throw new ActionError(
+      `Input aws-profile "${profile}" is not a profile name: use letters, digits and _ . + - (at most 64)`
+    );
   }
   const lines = input('role-profiles')
     .split(/\r?\n/)
@@ -129,32 +133,50 @@ function readTargets(input: InputReader, customEndpoint: boolean): RoleTarget[] 
     return [{ role, ...(profile ? { profile } : {}) }];
   }
   if (input('role-to-assume') || profile) {
-    throw new ActionError('Input role-profiles replaces role-to-assume and aws-profile: give either role-profiles, or role-to-assume (with aws-profile)');
+    throw new ActionError(
+      'Input role-profiles replaces role-to-assume and aws-profile: give either role-profiles, or role-to-assume (with aws-profile)'
+    );
   }
   const targets = lines.map((line) => {
     const match = /^([^=\s]+)\s*=\s*(\S+)$/.exec(line);
     if (!match || !PROFILE_NAME.test(match[1]!)) {
-      throw new ActionError(`Input role-profiles has the line "${line}": write one "PROFILE = ROLE_ARN" a line, e.g. deploy = arn:aws:iam::123456789012:role/deploy`);
+      throw new ActionError(
+        `Input role-profiles has the line "${line}": write one "PROFILE = ROLE_ARN" a line, e.g. deploy = arn:aws:iam::123456789012:role/deploy`
+      );
     }
     try {
       return { profile: match[1]!, role: parseRoleArn(match[2]!, customEndpoint) };
     } catch (error) {
-      throw new ActionError(`Input role-profiles, profile "${match[1]}": ${(error as Error).message.replace(/^Input role-to-assume /, 'role ')}`);
+      throw new ActionError(
+        `Input role-profiles, profile "${match[1]}": ${(error as Error).message.replace(/^Input role-to-assume /, 'role ')}`
+      );
     }
   });
   const seen = new Set<string>();
   for (const { profile: name } of targets) {
-    if (seen.has(name)) throw new ActionError(`Input role-profiles names profile "${name}" twice: give each profile once`);
+    if (seen.has(name))
+      throw new ActionError(`Input role-profiles names profile "${name}" twice: give each profile once`);
     seen.add(name);
   }
   return targets;
 }
 
-function readCredentialSource(input: InputReader, tokenFile: string, targets: RoleTarget[], durationSeconds: number): CredentialSource {
+function readCredentialSource(
+  input: InputReader,
+  tokenFile: string,
+  targets: RoleTarget[],
+  durationSeconds: number
+): CredentialSource {
   const chaining = parseBoolean(input, 'role-chaining', false);
   if (!chaining) return tokenFile ? 'token-file' : 'github-oidc';
-  if (tokenFile) throw new ActionError('Inputs role-chaining and web-identity-token-file exclude each other: role chaining uses the credentials already in the environment');
-  if (targets.length > 1) throw new ActionError('Input role-chaining cannot be used with role-profiles: chain one role at a time with role-to-assume');
+  if (tokenFile)
+    throw new ActionError(
+      'Inputs role-chaining and web-identity-token-file exclude each other: role chaining uses the credentials already in the environment'
+    );
+  if (targets.length > 1)
+    throw new ActionError(
+      'Input role-chaining cannot be used with role-profiles: chain one role at a time with role-to-assume'
+    );
   if (durationSeconds > ROLE_CHAINING_MAX_DURATION) {
     throw new ActionError(
       `Input role-duration-seconds ${durationSeconds} is above 3600: AWS caps sessions from role chaining at 1 hour; set role-duration-seconds to 3600 or less`
@@ -172,7 +194,7 @@ function parseProxyUrl(value: string): string | undefined {
     // reported below
   }
   // The value is not echoed: a proxy URL may carry a password.
-  throw new ActionError("Input http-proxy is not an http(s) URL: give one such as http://proxy.example.com:3128");
+  throw new ActionError('Input http-proxy is not an http(s) URL: give one such as http://proxy.example.com:3128');
 }
 
 function required(input: InputReader, name: string): string {
@@ -183,7 +205,9 @@ function required(input: InputReader, name: string): string {
 
 export function parseRegion(value: string): string {
   if (!REGION.test(value)) {
-    throw new ActionError(`Input aws-region "${value}" is not an AWS region: use a code such as us-east-1 or eu-west-2`);
+    throw new ActionError(
+      `Input aws-region "${value}" is not an AWS region: use a code such as us-east-1 or eu-west-2`
+    );
   }
   return value;
 }
@@ -213,7 +237,11 @@ export function parseDuration(value: string): number {
   return seconds;
 }
 
-function parseWholeNumber(input: InputReader, name: string, range: { fallback: number; min: number; max: number }): number {
+function parseWholeNumber(
+  input: InputReader,
+  name: string,
+  range: { fallback: number; min: number; max: number }
+): number {
   const value = input(name);
   if (value === '') return range.fallback;
   const number = /^\d+$/.test(value) ? Number(value) : NaN;
@@ -237,7 +265,9 @@ function parseInlinePolicy(value: string): string | undefined {
   try {
     minified = JSON.stringify(JSON.parse(value));
   } catch {
-    throw new ActionError('Input inline-session-policy is not valid JSON: give an IAM policy document such as {"Version":"2012-10-17","Statement":[...]}');
+    throw new ActionError(
+      'Input inline-session-policy is not valid JSON: give an IAM policy document such as {"Version":"2012-10-17","Statement":[...]}'
+    );
   }
   if (minified.length > MAX_POLICY_CHARS) {
     throw new ActionError(
@@ -259,7 +289,9 @@ function parseManagedPolicies(value: string): string[] {
     );
   }
   if (arns.length > MAX_MANAGED_POLICIES) {
-    throw new ActionError(`Input managed-session-policies has ${arns.length} ARNs; STS takes at most ${MAX_MANAGED_POLICIES}`);
+    throw new ActionError(
+      `Input managed-session-policies has ${arns.length} ARNs; STS takes at most ${MAX_MANAGED_POLICIES}`
+    );
   }
   return arns;
 }
@@ -271,7 +303,9 @@ function parseAccountIds(value: string): string[] {
     .filter((id) => id !== '');
   const bad = ids.find((id) => !ACCOUNT_ID.test(id));
   if (bad !== undefined) {
-    throw new ActionError(`Input allowed-account-ids has "${bad}", which is not a 12-digit account id: give a comma-separated list such as 123456789012,210987654321`);
+    throw new ActionError(
+      `Input allowed-account-ids has "${bad}", which is not a 12-digit account id: give a comma-separated list such as 123456789012,210987654321`
+    );
   }
   return ids;
 }
@@ -282,11 +316,15 @@ function parseStsEndpoint(value: string): string | undefined {
   try {
     url = new URL(value);
   } catch {
-    throw new ActionError(`Input sts-endpoint "${value}" is not a URL: give one such as https://sts.eu-west-2.amazonaws.com`);
+    throw new ActionError(
+      `Input sts-endpoint "${value}" is not a URL: give one such as https://sts.eu-west-2.amazonaws.com`
+    );
   }
   const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    throw new ActionError(`Input sts-endpoint "${value}" must use https (plain http is allowed only for a loopback address)`);
+    throw new ActionError(
+      `Input sts-endpoint "${value}" must use https (plain http is allowed only for a loopback address)`
+    );
   }
   return value;
 }

@@ -32,20 +32,41 @@ const sessionPolicies = (request: AssumeRoleRequest) => ({
 });
 
 /** AssumeRoleWithWebIdentity: unsigned, so no credentials are looked up. */
-export function assumeRoleWithWebIdentity(request: AssumeRoleRequest, webIdentityToken: string): Promise<IssuedCredentials> {
+export function assumeRoleWithWebIdentity(
+  request: AssumeRoleRequest,
+  webIdentityToken: string
+): Promise<IssuedCredentials> {
   return send(
     clientFor(request),
-    new AssumeRoleWithWebIdentityCommand({ RoleArn: request.roleArn, RoleSessionName: request.sessionName, WebIdentityToken: webIdentityToken, ...sessionPolicies(request) })
+    new AssumeRoleWithWebIdentityCommand({
+      RoleArn: request.roleArn,
+      RoleSessionName: request.sessionName,
+      WebIdentityToken: webIdentityToken,
+      ...sessionPolicies(request)
+    })
   );
 }
 
 /** AssumeRole signed with credentials already held: role chaining. */
-export function assumeRoleWithCredentials(request: AssumeRoleRequest, credentials: SigningCredentials): Promise<IssuedCredentials> {
-  return send(clientFor(request, credentials), new AssumeRoleCommand({ RoleArn: request.roleArn, RoleSessionName: request.sessionName, ...sessionPolicies(request) }));
+export function assumeRoleWithCredentials(
+  request: AssumeRoleRequest,
+  credentials: SigningCredentials
+): Promise<IssuedCredentials> {
+  return send(
+    clientFor(request, credentials),
+    new AssumeRoleCommand({
+      RoleArn: request.roleArn,
+      RoleSessionName: request.sessionName,
+      ...sessionPolicies(request)
+    })
+  );
 }
 
 /** One call; SDK errors become StsCallError, and the client is always released. */
-async function send(client: STSClient, command: AssumeRoleWithWebIdentityCommand | AssumeRoleCommand): Promise<IssuedCredentials> {
+async function send(
+  client: STSClient,
+  command: AssumeRoleWithWebIdentityCommand | AssumeRoleCommand
+): Promise<IssuedCredentials> {
   try {
     // Both answers carry Credentials and AssumedRoleUser; the SDK types them separately.
     const response = await client.send(command as AssumeRoleCommand);
@@ -58,7 +79,13 @@ async function send(client: STSClient, command: AssumeRoleWithWebIdentityCommand
 }
 
 function issued(credentials: Credentials | undefined, assumedRoleArn: string | undefined): IssuedCredentials {
-  if (!credentials?.AccessKeyId || !credentials.SecretAccessKey || !credentials.SessionToken || !credentials.Expiration || !assumedRoleArn) {
+  if (
+    !credentials?.AccessKeyId ||
+    !credentials.SecretAccessKey ||
+    !credentials.SessionToken ||
+    !credentials.Expiration ||
+    !assumedRoleArn
+  ) {
     throw new StsCallError('InvalidResponse', 'STS answered without credentials or AssumedRoleUser', 200);
   }
   return {
@@ -87,6 +114,9 @@ function toStsCallError(error: unknown): Error {
   if (/Deserialization error|parse error/i.test(error.message)) {
     return new StsCallError('InvalidResponse', 'the body is not STS XML', status);
   }
-  const code = details.code ?? WIRE_CODES[error.name] ?? (status === undefined && error.name === 'Error' ? 'NetworkError' : error.name);
+  const code =
+    details.code ??
+    WIRE_CODES[error.name] ??
+    (status === undefined && error.name === 'Error' ? 'NetworkError' : error.name);
   return new StsCallError(code, error.message, status);
 }

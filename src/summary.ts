@@ -20,15 +20,32 @@ export interface SuccessFacts {
 const code = (text: string): string => `\`${text.replace(/[`|\r\n]/g, ' ')}\``;
 
 export function successSummary(facts: SuccessFacts): string {
-  const expiry = (date: Date) => `${date.toISOString()} (in ${Math.round((date.getTime() - facts.now.getTime()) / 60000)} min)`;
+  const expiry = (date: Date) =>
+    `${date.toISOString()} (in ${Math.round((date.getTime() - facts.now.getTime()) / 60000)} min)`;
   const account = (id: string) => (facts.maskAccountId ? '(masked: mask-aws-account-id)' : code(id || '(none)'));
   const rows: [string, string][] = [];
   for (const role of facts.roles) {
     const suffix = role.profile === undefined ? '' : ` (profile ${code(role.profile)})`;
-    rows.push([`Role${suffix}`, code(role.roleArn)], ['Account', account(role.accountId)], ['Expires', expiry(role.expiration)]);
+    rows.push(
+      [`Role${suffix}`, code(role.roleArn)],
+      ['Account', account(role.accountId)],
+      ['Expires', expiry(role.expiration)]
+    );
   }
-  rows.push(['Session name', code(facts.sessionName)], ['Region', code(facts.region)], ['Audience', code(facts.audience)], ["Token's sub", code(facts.subject || '(unknown)')]);
-  return ['### AWS credentials', '', '| | |', '|---|---|', ...rows.map(([name, value]) => `| ${name} | ${value} |`), ''].join('\n');
+  rows.push(
+    ['Session name', code(facts.sessionName)],
+    ['Region', code(facts.region)],
+    ['Audience', code(facts.audience)],
+    ["Token's sub", code(facts.subject || '(unknown)')]
+  );
+  return [
+    '### AWS credentials',
+    '',
+    '| | |',
+    '|---|---|',
+    ...rows.map(([name, value]) => `| ${name} | ${value} |`),
+    ''
+  ].join('\n');
 }
 
 export function failureSummary(errorLine: string, details: string[]): string {

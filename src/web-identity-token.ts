@@ -26,7 +26,10 @@ function cachedProvider(load: (remainingMs: number) => Promise<string>, clock: R
   let token: string | undefined;
   return {
     async current(remainingMs) {
-      if (token === undefined || secondsUntilExpiry(decodeJwtClaims(token), new Date(clock.now())) <= REFRESH_MARGIN_S) {
+      if (
+        token === undefined ||
+        secondsUntilExpiry(decodeJwtClaims(token), new Date(clock.now())) <= REFRESH_MARGIN_S
+      ) {
         token = await load(remainingMs);
       }
       return token;
@@ -73,16 +76,24 @@ export function githubOidcTokens(options: GitHubTokenOptions): TokenProvider {
 }
 
 /** Reads the token from a file each time a fresh one is needed (the file is rotated by its owner). */
-export function fileTokens(path: string, read: (path: string) => string, mask: (secret: string) => void, clock: RetryClock): TokenProvider {
+export function fileTokens(
+  path: string,
+  read: (path: string) => string,
+  mask: (secret: string) => void,
+  clock: RetryClock
+): TokenProvider {
   return cachedProvider(async () => {
     let token: string;
     try {
       token = read(path).trim();
     } catch (error) {
       const code = (error as { code?: string }).code ?? 'unreadable';
-      throw new ActionError(`Input web-identity-token-file: cannot read ${path} (${code}): check the path; a relative path starts at the workspace`);
+      throw new ActionError(
+        `Input web-identity-token-file: cannot read ${path} (${code}): check the path; a relative path starts at the workspace`
+      );
     }
-    if (token.length < 4) throw new ActionError(`Input web-identity-token-file: ${path} holds no token: check what writes it`);
+    if (token.length < 4)
+      throw new ActionError(`Input web-identity-token-file: ${path} holds no token: check what writes it`);
     mask(token);
     return token;
   }, clock);

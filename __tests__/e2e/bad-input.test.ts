@@ -21,69 +21,100 @@ interface Case {
 }
 
 const ARN = 'arn:aws:iam::123456789012:role/deploy';
-const bigPolicy = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::${'b'.repeat(2100)}/*` }] });
+const bigPolicy = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: `arn:aws:s3:::${'b'.repeat(2100)}/*` }]
+});
 const elevenArns = Array.from({ length: 11 }, (_, index) => `arn:aws:iam::aws:policy/Policy${index}`).join('\n');
-const PLACEHOLDERS = '{run_id} {run_attempt} {run_number} {job} {repository} {repo} {owner} {workflow} {actor} {ref_name} {sha} {event}';
+const PLACEHOLDERS =
+  '{run_id} {run_attempt} {run_number} {job} {repository} {repo} {owner} {workflow} {actor} {ref_name} {sha} {event}';
 
 const cases: Record<string, Case> = {
-  'missing aws-region': { inputs: { 'aws-region': '' }, local: true, error: 'Input aws-region is required: add it under "with:" in the step' },
-  'missing role-to-assume': { inputs: { 'role-to-assume': '' }, local: true, error: 'Input role-to-assume is required: add it under "with:" in the step' },
+  'missing aws-region': {
+    inputs: { 'aws-region': '' },
+    local: true,
+    error: 'Input aws-region is required: add it under "with:" in the step'
+  },
+  'missing role-to-assume': {
+    inputs: { 'role-to-assume': '' },
+    local: true,
+    error: 'Input role-to-assume is required: add it under "with:" in the step'
+  },
   'role name instead of ARN': {
     inputs: { 'role-to-assume': 'deploy' },
     local: true,
-    error: 'Input role-to-assume "deploy" is not a role ARN: use the full ARN, e.g. arn:aws:iam::123456789012:role/deploy (partition aws, aws-cn or aws-us-gov)'
+    error:
+      'Input role-to-assume "deploy" is not a role ARN: use the full ARN, e.g. arn:aws:iam::123456789012:role/deploy (partition aws, aws-cn or aws-us-gov)'
   },
   'role ARN with 11-digit account': {
     inputs: { 'role-to-assume': 'arn:aws:iam::12345678901:role/deploy' },
     local: true,
-    error: 'Input role-to-assume "arn:aws:iam::12345678901:role/deploy" is not a role ARN: use the full ARN, e.g. arn:aws:iam::123456789012:role/deploy (partition aws, aws-cn or aws-us-gov)'
+    error:
+      'Input role-to-assume "arn:aws:iam::12345678901:role/deploy" is not a role ARN: use the full ARN, e.g. arn:aws:iam::123456789012:role/deploy (partition aws, aws-cn or aws-us-gov)'
   },
   'role ARN in an unknown partition': {
     inputs: { 'role-to-assume': 'arn:aws-iso:iam::123456789012:role/deploy' },
     local: true,
-    error: 'Input role-to-assume "arn:aws-iso:iam::123456789012:role/deploy" is not a role ARN: use the full ARN, e.g. arn:aws:iam::123456789012:role/deploy (partition aws, aws-cn or aws-us-gov)'
+    error:
+      'Input role-to-assume "arn:aws-iso:iam::123456789012:role/deploy" is not a role ARN: use the full ARN, e.g. arn:aws:iam::123456789012:role/deploy (partition aws, aws-cn or aws-us-gov)'
   },
   'user ARN instead of role ARN': {
     inputs: { 'role-to-assume': 'arn:aws:iam::123456789012:user/bob' },
     local: true,
-    error: 'Input role-to-assume "arn:aws:iam::123456789012:user/bob" is not a role ARN: use the full ARN, e.g. arn:aws:iam::123456789012:role/deploy (partition aws, aws-cn or aws-us-gov)'
+    error:
+      'Input role-to-assume "arn:aws:iam::123456789012:user/bob" is not a role ARN: use the full ARN, e.g. arn:aws:iam::123456789012:role/deploy (partition aws, aws-cn or aws-us-gov)'
   },
   'role ARN without account on AWS': {
     inputs: { 'role-to-assume': 'arn:aws:iam:::role/deploy', 'sts-endpoint': '' },
     local: true,
-    error: 'Input role-to-assume "arn:aws:iam:::role/deploy" has no 12-digit account id: use arn:aws:iam::ACCOUNT_ID:role/deploy'
+    error:
+      'Input role-to-assume "arn:aws:iam:::role/deploy" has no 12-digit account id: use arn:aws:iam::ACCOUNT_ID:role/deploy'
   },
-  'upper-case region': { inputs: { 'aws-region': 'EU-WEST-2' }, local: true, error: 'Input aws-region "EU-WEST-2" is not an AWS region: use a code such as us-east-1 or eu-west-2' },
-  'region without number': { inputs: { 'aws-region': 'us-east' }, local: true, error: 'Input aws-region "us-east" is not an AWS region: use a code such as us-east-1 or eu-west-2' },
+  'upper-case region': {
+    inputs: { 'aws-region': 'EU-WEST-2' },
+    local: true,
+    error: 'Input aws-region "EU-WEST-2" is not an AWS region: use a code such as us-east-1 or eu-west-2'
+  },
+  'region without number': {
+    inputs: { 'aws-region': 'us-east' },
+    local: true,
+    error: 'Input aws-region "us-east" is not an AWS region: use a code such as us-east-1 or eu-west-2'
+  },
   'China role in a commercial region': {
     inputs: { 'role-to-assume': 'arn:aws-cn:iam::123456789012:role/deploy' },
     local: true,
-    error: "Input role-to-assume is in partition aws-cn but aws-region eu-west-2 is in aws: use a region of the role's partition or the role's ARN for that partition"
+    error:
+      "Input role-to-assume is in partition aws-cn but aws-region eu-west-2 is in aws: use a region of the role's partition or the role's ARN for that partition"
   },
   'commercial role in a GovCloud region': {
     inputs: { 'aws-region': 'us-gov-west-1' },
     local: true,
-    error: "Input role-to-assume is in partition aws but aws-region us-gov-west-1 is in aws-us-gov: use a region of the role's partition or the role's ARN for that partition"
+    error:
+      "Input role-to-assume is in partition aws but aws-region us-gov-west-1 is in aws-us-gov: use a region of the role's partition or the role's ARN for that partition"
   },
   'duration below 900': {
     inputs: { 'role-duration-seconds': '899' },
     local: true,
-    error: 'Input role-duration-seconds "899" must be a whole number of seconds from 900 to 43200 (and not above the role\'s maximum session duration)'
+    error:
+      'Input role-duration-seconds "899" must be a whole number of seconds from 900 to 43200 (and not above the role\'s maximum session duration)'
   },
   'duration above 43200': {
     inputs: { 'role-duration-seconds': '43201' },
     local: true,
-    error: 'Input role-duration-seconds "43201" must be a whole number of seconds from 900 to 43200 (and not above the role\'s maximum session duration)'
+    error:
+      'Input role-duration-seconds "43201" must be a whole number of seconds from 900 to 43200 (and not above the role\'s maximum session duration)'
   },
   'duration with a unit': {
     inputs: { 'role-duration-seconds': '1h' },
     local: true,
-    error: 'Input role-duration-seconds "1h" must be a whole number of seconds from 900 to 43200 (and not above the role\'s maximum session duration)'
+    error:
+      'Input role-duration-seconds "1h" must be a whole number of seconds from 900 to 43200 (and not above the role\'s maximum session duration)'
   },
   'fractional duration': {
     inputs: { 'role-duration-seconds': '3600.5' },
     local: true,
-    error: 'Input role-duration-seconds "3600.5" must be a whole number of seconds from 900 to 43200 (and not above the role\'s maximum session duration)'
+    error:
+      'Input role-duration-seconds "3600.5" must be a whole number of seconds from 900 to 43200 (and not above the role\'s maximum session duration)'
   },
   'unknown session-name placeholder': {
     inputs: { 'role-session-name': 'gha-{runid}' },
@@ -104,15 +135,29 @@ const cases: Record<string, Case> = {
     inputs: { 'role-session-name': '{event}' },
     github: { GITHUB_EVENT_NAME: 'x' },
     local: true,
-    error: 'Input role-session-name gives "x" for this run, shorter than 2 characters: add literal text or {run_id} to the template'
+    error:
+      'Input role-session-name gives "x" for this run, shorter than 2 characters: add literal text or {run_id} to the template'
   },
-  'output-credentials not a boolean': { inputs: { 'output-credentials': 'yes' }, local: true, error: 'Input output-credentials "yes" must be true or false' },
-  'mask-aws-account-id not a boolean': { inputs: { 'mask-aws-account-id': '1' }, local: true, error: 'Input mask-aws-account-id "1" must be true or false' },
-  'cleanup not a boolean': { inputs: { cleanup: 'no' }, local: true, error: 'Input cleanup "no" must be true or false' },
+  'output-credentials not a boolean': {
+    inputs: { 'output-credentials': 'yes' },
+    local: true,
+    error: 'Input output-credentials "yes" must be true or false'
+  },
+  'mask-aws-account-id not a boolean': {
+    inputs: { 'mask-aws-account-id': '1' },
+    local: true,
+    error: 'Input mask-aws-account-id "1" must be true or false'
+  },
+  'cleanup not a boolean': {
+    inputs: { cleanup: 'no' },
+    local: true,
+    error: 'Input cleanup "no" must be true or false'
+  },
   'inline policy not JSON': {
     inputs: { 'inline-session-policy': "{'Version': '2012-10-17'}" },
     local: true,
-    error: 'Input inline-session-policy is not valid JSON: give an IAM policy document such as {"Version":"2012-10-17","Statement":[...]}'
+    error:
+      'Input inline-session-policy is not valid JSON: give an IAM policy document such as {"Version":"2012-10-17","Statement":[...]}'
   },
   'inline policy too large': {
     inputs: { 'inline-session-policy': bigPolicy },
@@ -122,13 +167,19 @@ const cases: Record<string, Case> = {
   'managed policy not an ARN': {
     inputs: { 'managed-session-policies': 'ReadOnlyAccess' },
     local: true,
-    error: 'Input managed-session-policies has "ReadOnlyAccess", which is not a policy ARN: give one ARN a line, e.g. arn:aws:iam::aws:policy/ReadOnlyAccess'
+    error:
+      'Input managed-session-policies has "ReadOnlyAccess", which is not a policy ARN: give one ARN a line, e.g. arn:aws:iam::aws:policy/ReadOnlyAccess'
   },
-  'eleven managed policies': { inputs: { 'managed-session-policies': elevenArns }, local: true, error: 'Input managed-session-policies has 11 ARNs; STS takes at most 10' },
+  'eleven managed policies': {
+    inputs: { 'managed-session-policies': elevenArns },
+    local: true,
+    error: 'Input managed-session-policies has 11 ARNs; STS takes at most 10'
+  },
   'allowed account id too short': {
     inputs: { 'allowed-account-ids': '123456789012, 1234' },
     local: true,
-    error: 'Input allowed-account-ids has "1234", which is not a 12-digit account id: give a comma-separated list such as 123456789012,210987654321'
+    error:
+      'Input allowed-account-ids has "1234", which is not a 12-digit account id: give a comma-separated list such as 123456789012,210987654321'
   },
   'sts-endpoint not a URL': {
     inputs: { 'sts-endpoint': 'sts.example.com' },
@@ -138,57 +189,77 @@ const cases: Record<string, Case> = {
   'sts-endpoint plain http off loopback': {
     inputs: { 'sts-endpoint': 'http://sts.example.com' },
     local: true,
-    error: 'Input sts-endpoint "http://sts.example.com" must use https (plain http is allowed only for a loopback address)'
+    error:
+      'Input sts-endpoint "http://sts.example.com" must use https (plain http is allowed only for a loopback address)'
   },
-  'retry-max-attempts zero': { inputs: { 'retry-max-attempts': '0' }, local: true, error: 'Input retry-max-attempts "0" must be a whole number from 1 to 100' },
-  'action-timeout-s too short': { inputs: { 'action-timeout-s': '5' }, local: true, error: 'Input action-timeout-s "5" must be a whole number from 10 to 3600' },
+  'retry-max-attempts zero': {
+    inputs: { 'retry-max-attempts': '0' },
+    local: true,
+    error: 'Input retry-max-attempts "0" must be a whole number from 1 to 100'
+  },
+  'action-timeout-s too short': {
+    inputs: { 'action-timeout-s': '5' },
+    local: true,
+    error: 'Input action-timeout-s "5" must be a whole number from 10 to 3600'
+  },
   'static access key id': {
     inputs: { 'aws-access-key-id': 'AKIAIOSFODNN7EXAMPLE' },
     local: true,
-    error: "Input aws-access-key-id is not supported: this action never takes stored access keys; remove it and let the role trust GitHub's OIDC provider (see README, Quick start)"
+    error:
+      "Input aws-access-key-id is not supported: this action never takes stored access keys; remove it and let the role trust GitHub's OIDC provider (see README, Quick start)"
   },
   'static secret access key': {
     inputs: { 'aws-secret-access-key': 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
     local: true,
-    error: "Input aws-secret-access-key is not supported: this action never takes stored access keys; remove it and let the role trust GitHub's OIDC provider (see README, Quick start)"
+    error:
+      "Input aws-secret-access-key is not supported: this action never takes stored access keys; remove it and let the role trust GitHub's OIDC provider (see README, Quick start)"
   },
   'missing id-token permission': {
     noIdToken: true,
     local: true,
-    error: 'No GitHub OIDC token for this job: add "permissions: id-token: write" to the job or workflow (see the lines above); pull requests from forks and Dependabot runs never get a token'
+    error:
+      'No GitHub OIDC token for this job: add "permissions: id-token: write" to the job or workflow (see the lines above); pull requests from forks and Dependabot runs never get a token'
   },
   'token service answers 401': {
     oidcFaults: [{ status: 401, body: '{"message":"Bad credentials"}' }],
-    error: 'GitHub\'s OIDC token service refused the job\'s request with HTTP 401: check the job has "permissions: id-token: write" and re-run it'
+    error:
+      'GitHub\'s OIDC token service refused the job\'s request with HTTP 401: check the job has "permissions: id-token: write" and re-run it'
   },
   'token service answers 403': {
     oidcFaults: [{ status: 403 }],
-    error: 'GitHub\'s OIDC token service refused the job\'s request with HTTP 403: check the job has "permissions: id-token: write" and re-run it'
+    error:
+      'GitHub\'s OIDC token service refused the job\'s request with HTTP 403: check the job has "permissions: id-token: write" and re-run it'
   },
   'token service answers 404': {
     oidcFaults: [{ status: 404 }],
-    error: "GitHub's OIDC token service answered HTTP 404: ACTIONS_ID_TOKEN_REQUEST_URL may be wrong; do not set it by hand"
+    error:
+      "GitHub's OIDC token service answered HTTP 404: ACTIONS_ID_TOKEN_REQUEST_URL may be wrong; do not set it by hand"
   },
   'token service keeps answering 500': {
     inputs: { 'retry-max-attempts': '2' },
     oidcFaults: [{ status: 500 }, { status: 500 }],
-    error: "GitHub's OIDC token service failed with HTTP 500 (after 2 attempts): GitHub has a problem; re-run the job later"
+    error:
+      "GitHub's OIDC token service failed with HTTP 500 (after 2 attempts): GitHub has a problem; re-run the job later"
   },
   'token service answers garbage': {
     oidcFaults: [{ body: '<html>oops' }],
-    error: "GitHub's OIDC token service answered with a body that is not JSON: re-run the job; if it persists, GitHub's token service is at fault"
+    error:
+      "GitHub's OIDC token service answered with a body that is not JSON: re-run the job; if it persists, GitHub's token service is at fault"
   },
   'token service answers JSON without value': {
     oidcFaults: [{ body: '{"count":0}' }],
-    error: 'GitHub\'s OIDC token service answered with JSON without a token in "value": re-run the job; if it persists, GitHub\'s token service is at fault'
+    error:
+      'GitHub\'s OIDC token service answered with JSON without a token in "value": re-run the job; if it persists, GitHub\'s token service is at fault'
   },
   'STS answers garbage XML': {
     stsFaults: ['garbage-xml'],
-    error: 'STS answered with something that is not an STS response (HTTP 200): check sts-endpoint points at STS; re-run if it persists'
+    error:
+      'STS answered with something that is not an STS response (HTTP 200): check sts-endpoint points at STS; re-run if it persists'
   },
   'STS answers an empty body': {
     stsFaults: ['empty-body'],
-    error: 'STS answered with something that is not an STS response (HTTP 200): check sts-endpoint points at STS; re-run if it persists'
+    error:
+      'STS answered with something that is not an STS response (HTTP 200): check sts-endpoint points at STS; re-run if it persists'
   },
   'STS behind a proxy answers an HTML error page': {
     inputs: { 'retry-max-attempts': '1' },
@@ -197,11 +268,13 @@ const cases: Record<string, Case> = {
   },
   'STS endpoint unreachable': {
     inputs: { 'sts-endpoint': 'http://127.0.0.1:9' },
-    error: 'Could not reach STS at sts-endpoint http://127.0.0.1:9: ECONNREFUSED: check sts-endpoint and the runner\'s network'
+    error:
+      "Could not reach STS at sts-endpoint http://127.0.0.1:9: ECONNREFUSED: check sts-endpoint and the runner's network"
   },
   'role in an account that is not allowed': {
     inputs: { 'allowed-account-ids': '210987654321' },
-    error: 'The assumed role is in account 123456789012 that is not in allowed-account-ids: check role-to-assume or add the account to allowed-account-ids'
+    error:
+      'The assumed role is in account 123456789012 that is not in allowed-account-ids: check role-to-assume or add the account to allowed-account-ids'
   },
   'duration above the role maximum': {
     inputs: { 'role-duration-seconds': '7200' },
@@ -209,7 +282,8 @@ const cases: Record<string, Case> = {
   },
   'audience the provider does not list': {
     inputs: { audience: 'my-app' },
-    error: 'STS: the OIDC provider in the role\'s account does not list audience "my-app": add it to the provider\'s audiences, or set input audience to one the provider lists'
+    error:
+      'STS: the OIDC provider in the role\'s account does not list audience "my-app": add it to the provider\'s audiences, or set input audience to one the provider lists'
   },
   'no OIDC provider in the account': {
     setup: (emulation) => void (emulation.sts.providers.length = 0),
@@ -240,7 +314,10 @@ describe('bad inputs and environment faults', () => {
     testCase.setup?.(emulation);
     emulation.issuer.faults.push(...(testCase.oidcFaults ?? []));
     emulation.sts.faults.push(...(testCase.stsFaults ?? []));
-    const job = emulation.job({ idTokenPermission: !testCase.noIdToken, ...(testCase.github ? { github: testCase.github } : {}) });
+    const job = emulation.job({
+      idTokenPermission: !testCase.noIdToken,
+      ...(testCase.github ? { github: testCase.github } : {})
+    });
     const main = await job.uses(emulation.inputs(testCase.inputs));
 
     const expected = typeof testCase.error === 'function' ? testCase.error(emulation) : testCase.error;

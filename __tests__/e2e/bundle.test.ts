@@ -25,7 +25,9 @@ describe('the bundled action under the runner emulation', () => {
     const job = emulation.job();
     const main = await job.uses(emulation.inputs());
     expect(main.exitCode).toBe(0);
-    expect(emulation.issuer.tokenRequests).toEqual([{ audience: 'sts.amazonaws.com', authorized: true, at: expect.any(Number) }]);
+    expect(emulation.issuer.tokenRequests).toEqual([
+      { audience: 'sts.amazonaws.com', authorized: true, at: expect.any(Number) }
+    ]);
     expect(emulation.sts.requests.map((request) => request.action)).toEqual(['AssumeRoleWithWebIdentity']);
     const [issued] = emulation.sts.issued;
     expect(main.exported).toEqual({
@@ -40,7 +42,11 @@ describe('the bundled action under the runner emulation', () => {
       'authenticated-arn': 'arn:aws:sts::123456789012:assumed-role/deploy/gha-4242-1',
       'aws-expiration': expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.000Z$/)
     });
-    expect(main.log).toEqual([expect.stringMatching(/^Assumed arn:aws:iam::123456789012:role\/deploy as session gha-4242-1; credentials expire \S+ \(in 60 min\)$/)]);
+    expect(main.log).toEqual([
+      expect.stringMatching(
+        /^Assumed arn:aws:iam::123456789012:role\/deploy as session gha-4242-1; credentials expire \S+ \(in 60 min\)$/
+      )
+    ]);
   });
 
   it('announces every secret with add-mask before it appears anywhere else, and keeps them out of state', async () => {
@@ -63,10 +69,16 @@ describe('the bundled action under the runner emulation', () => {
   it('gives later steps working credentials, and post clears them', async () => {
     const job = emulation.job();
     await job.uses(emulation.inputs());
-    expect(await callerIdentity(job)).toEqual({ Account: '123456789012', Arn: 'arn:aws:sts::123456789012:assumed-role/deploy/gha-4242-1', UserId: expect.any(String) });
+    expect(await callerIdentity(job)).toEqual({
+      Account: '123456789012',
+      Arn: 'arn:aws:sts::123456789012:assumed-role/deploy/gha-4242-1',
+      UserId: expect.any(String)
+    });
     const [post] = await job.runPosts();
     expect(post!.exitCode).toBe(0);
-    expect(post!.log).toEqual(['Cleared AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION, AWS_DEFAULT_REGION.']);
+    expect(post!.log).toEqual([
+      'Cleared AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION, AWS_DEFAULT_REGION.'
+    ]);
     for (const name of [...CREDENTIAL_VARIABLES, 'AWS_REGION', 'AWS_DEFAULT_REGION']) expect(job.env[name]).toBe('');
   });
 
@@ -77,7 +89,16 @@ describe('the bundled action under the runner emulation', () => {
     ['environment', 'production', 'repo:octo-org/octo-repo:environment:production']
   ] as const)('is admitted by a trust policy that names the exact %s sub', async (form, name, sub) => {
     emulation.issuer.run = { ...emulation.issuer.run, form, name };
-    emulation.sts.addRole({ arn: DEMO_ROLE_ARN, maxSessionDuration: 3600, trust: { StringEquals: { 'token.actions.githubusercontent.com:sub': sub, 'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com' } } });
+    emulation.sts.addRole({
+      arn: DEMO_ROLE_ARN,
+      maxSessionDuration: 3600,
+      trust: {
+        StringEquals: {
+          'token.actions.githubusercontent.com:sub': sub,
+          'token.actions.githubusercontent.com:aud': 'sts.amazonaws.com'
+        }
+      }
+    });
     const job = emulation.job();
     expect((await job.uses(emulation.inputs())).exitCode).toBe(0);
     // The same trust policy refuses the other forms.
@@ -92,7 +113,11 @@ describe('the bundled action under the runner emulation', () => {
 
   it('requests the token for a custom audience', async () => {
     emulation.sts.providers[0]!.clientIds.push('my-audience');
-    emulation.sts.addRole({ arn: DEMO_ROLE_ARN, maxSessionDuration: 3600, trust: { StringEquals: { 'x:aud': 'my-audience' } } });
+    emulation.sts.addRole({
+      arn: DEMO_ROLE_ARN,
+      maxSessionDuration: 3600,
+      trust: { StringEquals: { 'x:aud': 'my-audience' } }
+    });
     const main = await emulation.job().uses(emulation.inputs({ audience: 'my-audience' }));
     expect(main.exitCode).toBe(0);
     expect(emulation.issuer.tokenRequests.map((request) => request.audience)).toEqual(['my-audience']);
@@ -104,7 +129,9 @@ describe('the bundled action under the runner emulation', () => {
     ['{actor}-{run_number}', 'dependabot-bot-17'],
     [`{workflow}-${'x'.repeat(40)}-{run_id}`, `CI-Deploy-Producti-${'x'.repeat(40)}-4242`]
   ])('sends STS the session name from template %s', async (template, expected) => {
-    const job = emulation.job({ github: { GITHUB_ACTOR: 'dependabot[bot]', GITHUB_WORKFLOW: 'CI / Deploy / Production' } });
+    const job = emulation.job({
+      github: { GITHUB_ACTOR: 'dependabot[bot]', GITHUB_WORKFLOW: 'CI / Deploy / Production' }
+    });
     const main = await job.uses(emulation.inputs({ 'role-session-name': template }));
     expect(main.exitCode).toBe(0);
     expect(emulation.sts.requests[0]!.params.RoleSessionName).toBe(expected);
@@ -113,14 +140,23 @@ describe('the bundled action under the runner emulation', () => {
 
   it('keeps the right credentials live across two roles in one job, then both posts clear in reverse order', async () => {
     const second = 'arn:aws:iam::210987654321:role/audit';
-    emulation.sts.addRole({ arn: second, maxSessionDuration: 3600, trust: { StringLike: { 'x:sub': 'repo:octo-org/*' } } });
+    emulation.sts.addRole({
+      arn: second,
+      maxSessionDuration: 3600,
+      trust: { StringLike: { 'x:sub': 'repo:octo-org/*' } }
+    });
     const job = emulation.job();
     await job.uses(emulation.inputs());
     expect(await callerIdentity(job)).toMatchObject({ Account: '123456789012' });
     await job.uses(emulation.inputs({ 'role-to-assume': second }));
-    expect(await callerIdentity(job)).toMatchObject({ Account: '210987654321', Arn: 'arn:aws:sts::210987654321:assumed-role/audit/gha-4242-1' });
+    expect(await callerIdentity(job)).toMatchObject({
+      Account: '210987654321',
+      Arn: 'arn:aws:sts::210987654321:assumed-role/audit/gha-4242-1'
+    });
     const [postSecond, postFirst] = await job.runPosts();
-    expect(postSecond!.exported).toEqual(Object.fromEntries([...CREDENTIAL_VARIABLES, 'AWS_REGION', 'AWS_DEFAULT_REGION'].map((name) => [name, ''])));
+    expect(postSecond!.exported).toEqual(
+      Object.fromEntries([...CREDENTIAL_VARIABLES, 'AWS_REGION', 'AWS_DEFAULT_REGION'].map((name) => [name, '']))
+    );
     // The first post finds the variables no longer hold its values and leaves them alone.
     expect(postFirst!.exported).toEqual({});
     expect(postFirst!.exitCode).toBe(0);

@@ -9,20 +9,35 @@ const CONSUMER = join(REPO_ROOT, 'emulator/consumer.ts');
 let emulation: Emulation;
 beforeEach(async () => {
   emulation = await startEmulation();
-  emulation.sts.addRole({ arn: CHAINED_ROLE, maxSessionDuration: 3600, trust: {}, trustedSessions: ['arn:aws:sts::123456789012:assumed-role/deploy/*'] });
+  emulation.sts.addRole({
+    arn: CHAINED_ROLE,
+    maxSessionDuration: 3600,
+    trust: {},
+    trustedSessions: ['arn:aws:sts::123456789012:assumed-role/deploy/*']
+  });
 });
 afterEach(() => emulation.close());
 
-const identity = async (job: Job) => JSON.parse((await job.run(process.execPath, [CONSUMER, emulation.sts.url])).raw) as { Arn: string };
+const identity = async (job: Job) =>
+  JSON.parse((await job.run(process.execPath, [CONSUMER, emulation.sts.url])).raw) as { Arn: string };
 
 describe('role-chaining', () => {
   it('assumes the next role with the credentials the previous step exported, signed, without a token', async () => {
     const job = emulation.job();
     await job.uses(emulation.inputs());
-    const chained = await job.uses(emulation.inputs({ 'role-to-assume': CHAINED_ROLE, 'role-chaining': 'true', 'role-session-name': 'chained-{run_id}' }));
+    const chained = await job.uses(
+      emulation.inputs({
+        'role-to-assume': CHAINED_ROLE,
+        'role-chaining': 'true',
+        'role-session-name': 'chained-{run_id}'
+      })
+    );
     expect(chained.exitCode).toBe(0);
     expect(emulation.issuer.tokenRequests).toHaveLength(1);
-    expect(emulation.sts.requests.map((request) => request.action)).toEqual(['AssumeRoleWithWebIdentity', 'AssumeRole']);
+    expect(emulation.sts.requests.map((request) => request.action)).toEqual([
+      'AssumeRoleWithWebIdentity',
+      'AssumeRole'
+    ]);
     expect((await identity(job)).Arn).toBe('arn:aws:sts::210987654321:assumed-role/deployer/chained-4242');
     // Posts in reverse order: the chained credentials are cleared; the first post finds them gone.
     const [second, first] = await job.runPosts();
@@ -42,8 +57,14 @@ describe('role-chaining', () => {
   });
 
   it.each([
-    [{ 'role-duration-seconds': '7200' }, 'Input role-duration-seconds 7200 is above 3600: AWS caps sessions from role chaining at 1 hour; set role-duration-seconds to 3600 or less'],
-    [{}, 'Input role-chaining needs credentials in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY): use this action once earlier in the job without role-chaining']
+    [
+      { 'role-duration-seconds': '7200' },
+      'Input role-duration-seconds 7200 is above 3600: AWS caps sessions from role chaining at 1 hour; set role-duration-seconds to 3600 or less'
+    ],
+    [
+      {},
+      'Input role-chaining needs credentials in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY): use this action once earlier in the job without role-chaining'
+    ]
   ])('fails locally for %j', async (extra, message) => {
     const main = await emulation.job().uses(emulation.inputs({ 'role-chaining': 'true', ...extra }));
     expect(main.log.at(-1)).toBe(`Error: ${message}`);

@@ -30,15 +30,21 @@ describe('transient failures are ridden out with the default retry policy', () =
     ['a hung connection (response timeout)', { sts: [{ delayMs: 12_000 }] }, 2],
     ['2 token-service 503s', { oidc: [{ status: 503 }, { status: 503 }] }, 1]
   ];
-  it.concurrent.each(cases)('%s', async (_name, faults, stsRequests) => {
-    const { main, emulation } = await runWith(faults);
-    expect(main.log.at(-1)).toMatch(/^Assumed /);
-    expect(main.exitCode).toBe(0);
-    expect(main.exported.AWS_ACCESS_KEY_ID).toBe(emulation.sts.issued[0]!.accessKeyId);
-    expect(emulation.sts.requests).toHaveLength(stsRequests);
-    const retries = main.log.filter((line) => /^Attempt \d+ of 12 for .* failed: .*; retrying in \d+\.\d s$/.test(line));
-    expect(retries).toHaveLength((faults.sts ?? faults.oidc ?? []).length);
-  }, 40_000);
+  it.concurrent.each(cases)(
+    '%s',
+    async (_name, faults, stsRequests) => {
+      const { main, emulation } = await runWith(faults);
+      expect(main.log.at(-1)).toMatch(/^Assumed /);
+      expect(main.exitCode).toBe(0);
+      expect(main.exported.AWS_ACCESS_KEY_ID).toBe(emulation.sts.issued[0]!.accessKeyId);
+      expect(emulation.sts.requests).toHaveLength(stsRequests);
+      const retries = main.log.filter((line) =>
+        /^Attempt \d+ of 12 for .* failed: .*; retrying in \d+\.\d s$/.test(line)
+      );
+      expect(retries).toHaveLength((faults.sts ?? faults.oidc ?? []).length);
+    },
+    40_000
+  );
 
   it('fetches a fresh token when STS says the token expired', async () => {
     const { main, emulation } = await runWith({ sts: ['expired-token'] });
@@ -54,19 +60,30 @@ describe('permanent failures fail at once', () => {
     const emulation = await startEmulation();
     emulations.push(emulation);
     emulation.issuer.run = { ...emulation.issuer.run, form: 'environment', name: 'production' };
-    emulation.sts.addRole({ ...emulation.sts.roles.values().next().value!, trust: { StringLike: { 'x:sub': 'repo:octo-org/octo-repo:ref:*' } } });
+    emulation.sts.addRole({
+      ...emulation.sts.roles.values().next().value!,
+      trust: { StringLike: { 'x:sub': 'repo:octo-org/octo-repo:ref:*' } }
+    });
     const main = await emulation.job().uses(emulation.inputs());
     expect(main.exitCode).toBe(1);
     expect(emulation.sts.requests).toHaveLength(1);
     const key = `127.0.0.1:${emulation.issuer.port}`;
     const log = main.log.join('\n');
     expect(log).toContain('  sub: repo:octo-org/octo-repo:environment:production\n  aud: sts.amazonaws.com\n');
-    expect(log).toContain(`  iss: ${emulation.issuer.url}\n  repository: octo-org/octo-repo\n  ref: refs/heads/main\n  environment: production\n  event_name: push\n`);
-    expect(log).toContain('sub form: environment: the job runs in environment "production", so sub ends in :environment:NAME');
-    expect(log).toContain(`      "StringEquals": {\n        "${key}:aud": "sts.amazonaws.com",\n        "${key}:sub": "repo:octo-org/octo-repo:environment:production"\n      }`);
+    expect(log).toContain(
+      `  iss: ${emulation.issuer.url}\n  repository: octo-org/octo-repo\n  ref: refs/heads/main\n  environment: production\n  event_name: push\n`
+    );
+    expect(log).toContain(
+      'sub form: environment: the job runs in environment "production", so sub ends in :environment:NAME'
+    );
+    expect(log).toContain(
+      `      "StringEquals": {\n        "${key}:aud": "sts.amazonaws.com",\n        "${key}:sub": "repo:octo-org/octo-repo:environment:production"\n      }`
+    );
     expect(log).toContain(`"${key}:sub": "repo:octo-org/octo-repo:*"`);
     expect(log).not.toContain(emulation.sts.requests[0]!.params.WebIdentityToken!);
-    expect(main.log.at(-1)).toMatch(/^Error: STS refused arn:aws:iam::123456789012:role\/deploy for this run: AccessDenied \(HTTP 403\)/);
+    expect(main.log.at(-1)).toMatch(
+      /^Error: STS refused arn:aws:iam::123456789012:role\/deploy for this run: AccessDenied \(HTTP 403\)/
+    );
   });
 
   it('a throttled STS that never recovers ends at action-timeout-s naming what it waited for', async () => {
@@ -81,6 +98,8 @@ describe('permanent failures fail at once', () => {
     const { main, emulation } = await runWith({ sts: ['throttle'] }, { 'disable-retry': 'true' });
     expect(main.exitCode).toBe(1);
     expect(emulation.sts.requests).toHaveLength(1);
-    expect(main.log.at(-1)).toBe('Error: STS AssumeRoleWithWebIdentity for arn:aws:iam::123456789012:role/deploy failed: Throttling (HTTP 400): Rate exceeded');
+    expect(main.log.at(-1)).toBe(
+      'Error: STS AssumeRoleWithWebIdentity for arn:aws:iam::123456789012:role/deploy failed: Throttling (HTTP 400): Rate exceeded'
+    );
   });
 });

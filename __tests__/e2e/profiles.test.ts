@@ -3,7 +3,16 @@
  * symbolic link), used by a later step through the profile, and removed by post with
  * every other byte of the files left as it was.
  */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_ROLE_ARN, startEmulation, type Emulation } from '../../emulator/emulation.ts';
@@ -11,14 +20,19 @@ import { REPO_ROOT, type Job } from '../../emulator/runner.ts';
 
 const AUDIT_ROLE = 'arn:aws:iam::210987654321:role/audit';
 const CONSUMER = join(REPO_ROOT, 'emulator/consumer.ts');
-const EXISTING_CREDENTIALS = '[personal]\naws_access_key_id = AKIAEXISTING\naws_secret_access_key = existing-secret\n# a comment the user keeps\n';
+const EXISTING_CREDENTIALS =
+  '[personal]\naws_access_key_id = AKIAEXISTING\naws_secret_access_key = existing-secret\n# a comment the user keeps\n';
 const EXISTING_CONFIG = '[default]\nregion = us-east-1\noutput = json'; // no final newline on purpose
 
 let emulation: Emulation;
 let home: string;
 beforeEach(async () => {
   emulation = await startEmulation();
-  emulation.sts.addRole({ arn: AUDIT_ROLE, maxSessionDuration: 3600, trust: { StringLike: { 'x:sub': 'repo:octo-org/octo-repo:*' } } });
+  emulation.sts.addRole({
+    arn: AUDIT_ROLE,
+    maxSessionDuration: 3600,
+    trust: { StringLike: { 'x:sub': 'repo:octo-org/octo-repo:*' } }
+  });
   home = mkdtempSync(join(tmpdir(), 'home-'));
 });
 afterEach(() => emulation.close());
@@ -45,10 +59,16 @@ describe('aws-profile', () => {
     const issued = emulation.sts.issued[0]!;
     const credentials = readFileSync(awsFile('credentials'), 'utf8');
     expect(credentials.startsWith(EXISTING_CREDENTIALS)).toBe(true);
-    expect(credentials).toContain(`[deploy]\naws_access_key_id = ${issued.accessKeyId}\naws_secret_access_key = ${issued.secretAccessKey}\naws_session_token = ${issued.sessionToken}\n`);
-    expect(readFileSync(awsFile('config'), 'utf8')).toMatch(/^\[default\]\nregion = us-east-1\noutput = json\n# .*\n\[profile deploy\]\nregion = eu-west-2\n$/);
+    expect(credentials).toContain(
+      `[deploy]\naws_access_key_id = ${issued.accessKeyId}\naws_secret_access_key = ${issued.secretAccessKey}\naws_session_token = ${issued.sessionToken}\n`
+    );
+    expect(readFileSync(awsFile('config'), 'utf8')).toMatch(
+      /^\[default\]\nregion = us-east-1\noutput = json\n# .*\n\[profile deploy\]\nregion = eu-west-2\n$/
+    );
     expect(statSync(awsFile('credentials')).mode & 0o777).toBe(0o600);
-    expect(main.log.at(-1)).toMatch(/^Assumed arn:aws:iam::123456789012:role\/deploy as session gha-4242-1 into profile deploy; credentials expire/);
+    expect(main.log.at(-1)).toMatch(
+      /^Assumed arn:aws:iam::123456789012:role\/deploy as session gha-4242-1 into profile deploy; credentials expire/
+    );
 
     expect(await identityThrough(job, 'deploy')).toBe(issued.assumedRoleArn);
 
@@ -75,7 +95,9 @@ describe('aws-profile', () => {
       `Error: Profile "personal" already exists in ${awsFile('credentials')}: choose another profile name, or set overwrite-aws-profile: true to replace it`
     );
     expect(emulation.issuer.tokenRequests).toEqual([]);
-    const replaced = await emulation.job({ env: { HOME: home } }).uses(emulation.inputs({ 'aws-profile': 'personal', 'overwrite-aws-profile': 'true' }));
+    const replaced = await emulation
+      .job({ env: { HOME: home } })
+      .uses(emulation.inputs({ 'aws-profile': 'personal', 'overwrite-aws-profile': 'true' }));
     expect(replaced.exitCode).toBe(0);
     expect(readFileSync(awsFile('credentials'), 'utf8')).not.toContain('AKIAEXISTING');
   });
@@ -121,19 +143,37 @@ describe('role-profiles: several roles in one step', () => {
   });
 
   it('names the profile that failed, and writes nothing', async () => {
-    emulation.sts.addRole({ arn: AUDIT_ROLE, maxSessionDuration: 3600, trust: { StringEquals: { 'x:sub': 'nobody' } } });
+    emulation.sts.addRole({
+      arn: AUDIT_ROLE,
+      maxSessionDuration: 3600,
+      trust: { StringEquals: { 'x:sub': 'nobody' } }
+    });
     const main = await emulation.job({ env: { HOME: home } }).uses(inputs());
     expect(main.exitCode).toBe(1);
-    expect(main.log.at(-1)).toMatch(/^Error: Profile "audit": STS refused arn:aws:iam::210987654321:role\/audit for this run: AccessDenied/);
+    expect(main.log.at(-1)).toMatch(
+      /^Error: Profile "audit": STS refused arn:aws:iam::210987654321:role\/audit for this run: AccessDenied/
+    );
     expect(existsSync(awsFile('credentials'))).toBe(false);
     expect(main.exported).toEqual({});
   });
 
   it.each([
-    [{ 'role-to-assume': DEMO_ROLE_ARN }, 'Input role-profiles replaces role-to-assume and aws-profile: give either role-profiles, or role-to-assume (with aws-profile)'],
-    [{ 'role-profiles': 'deploy arn:aws:iam::123456789012:role/deploy' }, 'Input role-profiles has the line "deploy arn:aws:iam::123456789012:role/deploy": write one "PROFILE = ROLE_ARN" a line, e.g. deploy = arn:aws:iam::123456789012:role/deploy'],
-    [{ 'role-profiles': `a = ${DEMO_ROLE_ARN}\na = ${AUDIT_ROLE}` }, 'Input role-profiles names profile "a" twice: give each profile once'],
-    [{ 'output-env-credentials': 'true' }, 'Input output-env-credentials cannot be true with role-profiles: the environment holds one set of credentials; use the profiles (AWS_PROFILE or --profile)']
+    [
+      { 'role-to-assume': DEMO_ROLE_ARN },
+      'Input role-profiles replaces role-to-assume and aws-profile: give either role-profiles, or role-to-assume (with aws-profile)'
+    ],
+    [
+      { 'role-profiles': 'deploy arn:aws:iam::123456789012:role/deploy' },
+      'Input role-profiles has the line "deploy arn:aws:iam::123456789012:role/deploy": write one "PROFILE = ROLE_ARN" a line, e.g. deploy = arn:aws:iam::123456789012:role/deploy'
+    ],
+    [
+      { 'role-profiles': `a = ${DEMO_ROLE_ARN}\na = ${AUDIT_ROLE}` },
+      'Input role-profiles names profile "a" twice: give each profile once'
+    ],
+    [
+      { 'output-env-credentials': 'true' },
+      'Input output-env-credentials cannot be true with role-profiles: the environment holds one set of credentials; use the profiles (AWS_PROFILE or --profile)'
+    ]
   ])('rejects %j before any request', async (extra, message) => {
     const main = await emulation.job({ env: { HOME: home } }).uses({ ...inputs(), ...extra });
     expect(main.log.at(-1)).toBe(`Error: ${message}`);

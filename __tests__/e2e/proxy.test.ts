@@ -36,10 +36,14 @@ beforeEach(() => {
 function job(env: Record<string, string>) {
   return emulation.job({
     env: { NODE_EXTRA_CA_CERTS: caFile, ...env },
-    idToken: { requestUrl: `https://${TOKEN_HOST}:${emulation.issuer.tlsPort}/token?api-version=2.0`, requestToken: emulation.issuer.requestToken }
+    idToken: {
+      requestUrl: `https://${TOKEN_HOST}:${emulation.issuer.tlsPort}/token?api-version=2.0`,
+      requestToken: emulation.issuer.requestToken
+    }
   });
 }
-const inputs = (extra: Record<string, string> = {}) => emulation.inputs({ 'sts-endpoint': `https://${STS_HOST}:${emulation.sts.tlsPort}`, ...extra });
+const inputs = (extra: Record<string, string> = {}) =>
+  emulation.inputs({ 'sts-endpoint': `https://${STS_HOST}:${emulation.sts.tlsPort}`, ...extra });
 
 describe('proxies', () => {
   it('sends the token request and STS through HTTPS_PROXY', async () => {
@@ -55,7 +59,9 @@ describe('proxies', () => {
     const main = await job({}).uses(inputs({ 'http-proxy': withPassword }));
     expect(main.exitCode).toBe(0);
     expect(proxy.seen).toHaveLength(2);
-    expect(main.raw.split('\n').filter((line) => line.includes('s3cret-proxy-pass'))).toEqual(['::add-mask::s3cret-proxy-pass']);
+    expect(main.raw.split('\n').filter((line) => line.includes('s3cret-proxy-pass'))).toEqual([
+      '::add-mask::s3cret-proxy-pass'
+    ]);
   });
 
   it('reaches hosts in no-proxy directly (here: not at all, as only the proxy resolves .test)', async () => {

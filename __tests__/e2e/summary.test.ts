@@ -37,8 +37,12 @@ describe('job summary', () => {
   it('carries the diagnosis on failure', async () => {
     emulation.sts.roles.forEach((role) => (role.trust = { StringEquals: { 'x:sub': 'nobody' } }));
     const main = await emulation.job().uses(emulation.inputs());
-    expect(main.summary).toMatch(/^### AWS credentials: failed\n\n\*\*STS refused arn:aws:iam::123456789012:role\/deploy for this run: AccessDenied/);
-    expect(main.summary).toContain("```\nThe token's claims (the token itself is never printed):\n  sub: repo:octo-org/octo-repo:ref:refs/heads/main\n");
+    expect(main.summary).toMatch(
+      /^### AWS credentials: failed\n\n\*\*STS refused arn:aws:iam::123456789012:role\/deploy for this run: AccessDenied/
+    );
+    expect(main.summary).toContain(
+      "```\nThe token's claims (the token itself is never printed):\n  sub: repo:octo-org/octo-repo:ref:refs/heads/main\n"
+    );
   });
 
   it('is summarised even when an input is invalid, and not at all with job-summary: false', async () => {

@@ -21,14 +21,21 @@ const jobs: Job[] = [];
 
 /** The AWS CLI, as a workflow step or an administrator would run it. */
 function aws(args: string[], env: Record<string, string>): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync('aws', [...args, '--endpoint-url', rgw.RGW_ENDPOINT!, '--region', 'us-east-1', '--output', 'json'], {
-    encoding: 'utf8',
-    env: { PATH: process.env.PATH ?? '', HOME: dir, AWS_EC2_METADATA_DISABLED: 'true', ...env }
-  });
+  const result = spawnSync(
+    'aws',
+    [...args, '--endpoint-url', rgw.RGW_ENDPOINT!, '--region', 'us-east-1', '--output', 'json'],
+    {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', HOME: dir, AWS_EC2_METADATA_DISABLED: 'true', ...env }
+    }
+  );
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 const admin = (args: string[]) => {
-  const result = aws(args, { AWS_ACCESS_KEY_ID: rgw.RGW_ADMIN_ACCESS_KEY!, AWS_SECRET_ACCESS_KEY: rgw.RGW_ADMIN_SECRET_KEY! });
+  const result = aws(args, {
+    AWS_ACCESS_KEY_ID: rgw.RGW_ADMIN_ACCESS_KEY!,
+    AWS_SECRET_ACCESS_KEY: rgw.RGW_ADMIN_SECRET_KEY!
+  });
   if (result.status !== 0) throw new Error(`aws ${args.join(' ')} failed: ${result.stderr}`);
   return result.stdout;
 };
@@ -36,10 +43,24 @@ const admin = (args: string[]) => {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'rgw-'));
   execFileSync('bash', [SCRIPT, 'up', dir], { stdio: 'inherit' });
-  rgw = Object.fromEntries(readFileSync(join(dir, 'env'), 'utf8').trim().split('\n').map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string]));
+  rgw = Object.fromEntries(
+    readFileSync(join(dir, 'env'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => line.split(/=(.*)/s).slice(0, 2) as [string, string])
+  );
   issuer = await startOidcIssuer();
   const host = `127.0.0.1:${issuer.port}`;
-  admin(['iam', 'create-open-id-connect-provider', '--url', issuer.url, '--client-id-list', 'sts.amazonaws.com', '--thumbprint-list', '0'.repeat(40)]);
+  admin([
+    'iam',
+    'create-open-id-connect-provider',
+    '--url',
+    issuer.url,
+    '--client-id-list',
+    'sts.amazonaws.com',
+    '--thumbprint-list',
+    '0'.repeat(40)
+  ]);
   // RGW does not decode "+" in policy text: keep the JSON free of spaces.
   const trust = JSON.stringify({
     Version: '2012-10-17',
@@ -48,13 +69,39 @@ beforeAll(async () => {
         Effect: 'Allow',
         Principal: { Federated: [`arn:aws:iam:::oidc-provider/${host}`] },
         Action: ['sts:AssumeRoleWithWebIdentity'],
-        Condition: { StringEquals: { [`${host}:sub`]: 'repo:octo-org/octo-repo:ref:refs/heads/main', [`${host}:aud`]: 'sts.amazonaws.com' } }
+        Condition: {
+          StringEquals: {
+            [`${host}:sub`]: 'repo:octo-org/octo-repo:ref:refs/heads/main',
+            [`${host}:aud`]: 'sts.amazonaws.com'
+          }
+        }
       }
     ]
   });
-  admin(['iam', 'create-role', '--role-name', ROLE_NAME, '--max-session-duration', '3600', '--assume-role-policy-document', trust]);
-  const permissions = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['s3:*'], Resource: ['arn:aws:s3:::*'] }] });
-  admin(['iam', 'put-role-policy', '--role-name', ROLE_NAME, '--policy-name', 's3-all', '--policy-document', permissions]);
+  admin([
+    'iam',
+    'create-role',
+    '--role-name',
+    ROLE_NAME,
+    '--max-session-duration',
+    '3600',
+    '--assume-role-policy-document',
+    trust
+  ]);
+  const permissions = JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Action: ['s3:*'], Resource: ['arn:aws:s3:::*'] }]
+  });
+  admin([
+    'iam',
+    'put-role-policy',
+    '--role-name',
+    ROLE_NAME,
+    '--policy-name',
+    's3-all',
+    '--policy-document',
+    permissions
+  ]);
 }, 180_000);
 
 afterAll(async () => {
@@ -68,17 +115,28 @@ function newJob(): Job {
   jobs.push(job);
   return job;
 }
-const inputs = (extra: Record<string, string> = {}) => ({ 'role-to-assume': ROLE_ARN, 'aws-region': 'us-east-1', 'sts-endpoint': rgw.RGW_ENDPOINT!, ...extra });
+const inputs = (extra: Record<string, string> = {}) => ({
+  'role-to-assume': ROLE_ARN,
+  'aws-region': 'us-east-1',
+  'sts-endpoint': rgw.RGW_ENDPOINT!,
+  ...extra
+});
 
 describe('against Ceph RGW', () => {
   it('assumes the role, and the AWS CLI uses the credentials to make and list a bucket', async () => {
     issuer.run = { ...issuer.run, form: 'branch', name: 'main' };
     const job = newJob();
     const main = await job.uses(inputs());
-    expect(main.log.at(-1)).toMatch(/^Assumed arn:aws:iam:::role\/github-deploy as session gha-4242-1; credentials expire/);
+    expect(main.log.at(-1)).toMatch(
+      /^Assumed arn:aws:iam:::role\/github-deploy as session gha-4242-1; credentials expire/
+    );
     expect(main.exitCode).toBe(0);
     expect(main.outputs['authenticated-arn']).toMatch(/assumed-role\/github-deploy\/gha-4242-1$/);
-    const env = { AWS_ACCESS_KEY_ID: job.env.AWS_ACCESS_KEY_ID!, AWS_SECRET_ACCESS_KEY: job.env.AWS_SECRET_ACCESS_KEY!, AWS_SESSION_TOKEN: job.env.AWS_SESSION_TOKEN! };
+    const env = {
+      AWS_ACCESS_KEY_ID: job.env.AWS_ACCESS_KEY_ID!,
+      AWS_SECRET_ACCESS_KEY: job.env.AWS_SECRET_ACCESS_KEY!,
+      AWS_SESSION_TOKEN: job.env.AWS_SESSION_TOKEN!
+    };
     const made = aws(['s3', 'mb', 's3://interop-bucket'], env);
     expect(made.stderr).toBe('');
     expect(made.status).toBe(0);
@@ -86,7 +144,12 @@ describe('against Ceph RGW', () => {
     expect(listed.status).toBe(0);
     expect(listed.stdout).toMatch(/ interop-bucket$/m);
     // A wrong secret is refused by RGW's S3: the exported values are the ones that work.
-    expect(aws(['s3', 'ls'], { ...env, AWS_SECRET_ACCESS_KEY: `${env.AWS_SECRET_ACCESS_KEY.slice(0, -1)}${env.AWS_SECRET_ACCESS_KEY.endsWith('x') ? 'y' : 'x'}` }).status).not.toBe(0);
+    expect(
+      aws(['s3', 'ls'], {
+        ...env,
+        AWS_SECRET_ACCESS_KEY: `${env.AWS_SECRET_ACCESS_KEY.slice(0, -1)}${env.AWS_SECRET_ACCESS_KEY.endsWith('x') ? 'y' : 'x'}`
+      }).status
+    ).not.toBe(0);
     const [post] = await job.runPosts();
     expect(post!.exitCode).toBe(0);
     expect(job.env.AWS_SESSION_TOKEN).toBe('');
@@ -97,7 +160,9 @@ describe('against Ceph RGW', () => {
     const main = await newJob().uses(inputs());
     expect(main.exitCode).toBe(1);
     expect(main.exported).toEqual({});
-    expect(main.log.at(-1)).toMatch(/^Error: STS refused arn:aws:iam:::role\/github-deploy for this run: .*\(HTTP 403\)/);
+    expect(main.log.at(-1)).toMatch(
+      /^Error: STS refused arn:aws:iam:::role\/github-deploy for this run: .*\(HTTP 403\)/
+    );
   });
 
   it('is refused for a token with another audience', async () => {
@@ -105,6 +170,8 @@ describe('against Ceph RGW', () => {
     const main = await newJob().uses(inputs({ audience: 'not-registered' }));
     expect(main.exitCode).toBe(1);
     expect(main.exported).toEqual({});
-    expect(main.log.at(-1)).toMatch(/^Error: STS (refused|AssumeRoleWithWebIdentity for) arn:aws:iam:::role\/github-deploy.*\(HTTP 40[03]\)/);
+    expect(main.log.at(-1)).toMatch(
+      /^Error: STS (refused|AssumeRoleWithWebIdentity for) arn:aws:iam:::role\/github-deploy.*\(HTTP 40[03]\)/
+    );
   });
 });

@@ -8,7 +8,11 @@ import { REPO_ROOT } from '../../emulator/runner.ts';
 const read = (path: string) => readFileSync(join(REPO_ROOT, path), 'utf8');
 const schema = JSON.parse(read('vendor/schemastore/github-action.json')) as object;
 const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
-type ActionYml = { inputs: Record<string, { required: boolean; default?: string; description: string }>; outputs: Record<string, unknown>; runs: Record<string, string> };
+type ActionYml = {
+  inputs: Record<string, { required: boolean; default?: string; description: string }>;
+  outputs: Record<string, unknown>;
+  runs: Record<string, string>;
+};
 const action = parse(read('action.yml')) as ActionYml;
 
 describe('action.yml', () => {
@@ -42,7 +46,7 @@ describe('README tables', () => {
     expect(rows.map((row) => row[1]!.replace(/`/g, '')).sort()).toEqual(Object.keys(action.inputs).sort());
     for (const row of rows) {
       const spec = action.inputs[row[1]!.replace(/`/g, '')]!;
-      if (spec.required) expect(row[2]).toBe("(required)");
+      if (spec.required) expect(row[2]).toBe('(required)');
       else if (spec.default !== undefined) expect(row[2]!.startsWith(`\`${spec.default}\``)).toBe(true);
     }
   });

@@ -12,7 +12,11 @@ import { trustAllows, type TrustCondition } from '../../emulator/sts-stub.ts';
 
 type Node = unknown;
 const scalarTag = (tag: string, key: string) => ({ tag, resolve: (value: string) => ({ [key]: value }) });
-const seqTag = (tag: string, key: string) => ({ tag, collection: 'seq' as const, resolve: (seq: { toJSON(): unknown }) => ({ [key]: seq.toJSON() }) });
+const seqTag = (tag: string, key: string) => ({
+  tag,
+  collection: 'seq' as const,
+  resolve: (seq: { toJSON(): unknown }) => ({ [key]: seq.toJSON() })
+});
 const CFN_TAGS: Tags = [
   scalarTag('!Ref', 'Ref'),
   scalarTag('!Sub', 'Fn::Sub'),
@@ -29,7 +33,8 @@ function evaluate(node: Node, params: Record<string, string>, conditions: Record
   const entries = Object.entries(node as Record<string, Node>);
   const [key, value] = entries[0] ?? [];
   if (entries.length === 1 && key === 'Ref') return params[value as string] ?? `<resource ${String(value)}>`;
-  if (entries.length === 1 && key === 'Fn::Sub') return (value as string).replace(/\$\{(\w+)\}/g, (_, name: string) => params[name] ?? '');
+  if (entries.length === 1 && key === 'Fn::Sub')
+    return (value as string).replace(/\$\{(\w+)\}/g, (_, name: string) => params[name] ?? '');
   if (entries.length === 1 && key === 'Fn::Equals') {
     const [a, b] = evaluate(value, params, conditions) as Node[];
     return a === b;
@@ -58,15 +63,24 @@ const admitted = (condition: TrustCondition) =>
     .map(([name]) => name);
 
 describe('CloudFormation example', () => {
-  const template = parse(readFileSync(join(REPO_ROOT, 'examples/cloudformation/github-oidc-role.yaml'), 'utf8'), { customTags: CFN_TAGS }) as {
+  const template = parse(readFileSync(join(REPO_ROOT, 'examples/cloudformation/github-oidc-role.yaml'), 'utf8'), {
+    customTags: CFN_TAGS
+  }) as {
     Parameters: Record<string, { Default?: string }>;
     Conditions: Record<string, Node>;
     Resources: Record<string, { Type: string; Properties: Record<string, Node> }>;
   };
   const trustFor = (overrides: Record<string, string>) => {
-    const params = { ...Object.fromEntries(Object.entries(template.Parameters).map(([name, spec]) => [name, String(spec.Default ?? '')])), ...overrides };
+    const params = {
+      ...Object.fromEntries(
+        Object.entries(template.Parameters).map(([name, spec]) => [name, String(spec.Default ?? '')])
+      ),
+      ...overrides
+    };
     const role = evaluate(template.Resources.GitHubActionsRole!.Properties, params, template.Conditions) as {
-      AssumeRolePolicyDocument: { Statement: { Action: string; Condition: TrustCondition; Principal: { Federated: string } }[] };
+      AssumeRolePolicyDocument: {
+        Statement: { Action: string; Condition: TrustCondition; Principal: { Federated: string } }[];
+      };
     };
     return role.AssumeRolePolicyDocument.Statement[0]!;
   };
@@ -91,7 +105,10 @@ describe('CloudFormation example', () => {
 
   it('trusts an existing provider when asked not to create one', () => {
     const arn = 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com';
-    expect(trustFor({ GitHubOwner: 'o', RepositoryName: 'r', CreateOIDCProvider: 'false', ExistingOIDCProviderArn: arn }).Principal.Federated).toBe(arn);
+    expect(
+      trustFor({ GitHubOwner: 'o', RepositoryName: 'r', CreateOIDCProvider: 'false', ExistingOIDCProviderArn: arn })
+        .Principal.Federated
+    ).toBe(arn);
   });
 });
 
@@ -104,7 +121,10 @@ describe('Terraform example', () => {
     const [, switchVar, whenSet, otherwise] = match as unknown as [string, string, string, string];
     return (vars[switchVar] ? whenSet : otherwise).replace(/\$\{var\.(\w+)\}/g, (_, name: string) => vars[name] ?? '');
   };
-  const condition = (variable: string) => new RegExp(`test\\s*=\\s*"StringEquals"\\s*\\n\\s*variable\\s*=\\s*"${variable.replace(/[.]/g, '\\.')}"\\s*\\n\\s*values\\s*=\\s*\\[([^\\]]*)\\]`).exec(text)?.[1];
+  const condition = (variable: string) =>
+    new RegExp(
+      `test\\s*=\\s*"StringEquals"\\s*\\n\\s*variable\\s*=\\s*"${variable.replace(/[.]/g, '\\.')}"\\s*\\n\\s*values\\s*=\\s*\\[([^\\]]*)\\]`
+    ).exec(text)?.[1];
 
   it('conditions on aud and on the computed sub', () => {
     expect(condition('token.actions.githubusercontent.com:aud')).toBe('"sts.amazonaws.com"');
@@ -114,7 +134,13 @@ describe('Terraform example', () => {
 
   it('admits only the branch, or only the environment, of the repository', () => {
     const base = { github_owner: 'octo-org', repository: 'octo-repo', branch: 'main', environment: '' };
-    expect(admitted({ StringEquals: { 'x:aud': 'sts.amazonaws.com', 'x:sub': subjectFor_(base) } })).toEqual(['mainBranch']);
-    expect(admitted({ StringEquals: { 'x:aud': 'sts.amazonaws.com', 'x:sub': subjectFor_({ ...base, environment: 'staging' }) } })).toEqual(['staging']);
+    expect(admitted({ StringEquals: { 'x:aud': 'sts.amazonaws.com', 'x:sub': subjectFor_(base) } })).toEqual([
+      'mainBranch'
+    ]);
+    expect(
+      admitted({
+        StringEquals: { 'x:aud': 'sts.amazonaws.com', 'x:sub': subjectFor_({ ...base, environment: 'staging' }) }
+      })
+    ).toEqual(['staging']);
   });
 });

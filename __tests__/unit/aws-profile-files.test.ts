@@ -1,7 +1,20 @@
-import { appendBlock, configBlock, credentialsBlock, hasSection, withoutMarkedBlocks, withoutSection } from '../../src/aws-profile-files.ts';
+import {
+  appendBlock,
+  configBlock,
+  credentialsBlock,
+  hasSection,
+  withoutMarkedBlocks,
+  withoutSection
+} from '../../src/aws-profile-files.ts';
 import { readSettings } from '../../src/settings.ts';
 
-const entry = { profile: 'deploy', accessKeyId: 'ASIAEXAMPLE', secretAccessKey: 'se/cr+et', sessionToken: 'to/ken==', region: 'eu-west-2' };
+const entry = {
+  profile: 'deploy',
+  accessKeyId: 'ASIAEXAMPLE',
+  secretAccessKey: 'se/cr+et',
+  sessionToken: 'to/ken==',
+  region: 'eu-west-2'
+};
 
 describe('profile file editing', () => {
   it.each([
@@ -12,7 +25,9 @@ describe('profile file editing', () => {
   ])('removing our blocks restores %s byte for byte', (_name, original) => {
     const block = credentialsBlock('m-1', entry) + credentialsBlock('m-1', { ...entry, profile: 'audit' });
     const { text, addedNewline } = appendBlock(original, block);
-    expect(text).toContain('[deploy]\naws_access_key_id = ASIAEXAMPLE\naws_secret_access_key = se/cr+et\naws_session_token = to/ken==\n');
+    expect(text).toContain(
+      '[deploy]\naws_access_key_id = ASIAEXAMPLE\naws_secret_access_key = se/cr+et\naws_session_token = to/ken==\n'
+    );
     expect(withoutMarkedBlocks(text, 'm-1', addedNewline)).toBe(original);
   });
 
@@ -36,10 +51,14 @@ describe('profile file editing', () => {
 });
 
 describe('settings for profiles and credential sources', () => {
-  const read = (inputs: Record<string, string>) => readSettings((name) => ({ 'aws-region': 'eu-west-2', ...inputs })[name] ?? '');
+  const read = (inputs: Record<string, string>) =>
+    readSettings((name) => ({ 'aws-region': 'eu-west-2', ...inputs })[name] ?? '');
 
   it('reads role-profiles, skipping comments and blank lines', () => {
-    const settings = read({ 'role-profiles': 'deploy = arn:aws:iam::111111111111:role/deploy  # the deployer\n\n# note\naudit=arn:aws:iam::222222222222:role/audit' });
+    const settings = read({
+      'role-profiles':
+        'deploy = arn:aws:iam::111111111111:role/deploy  # the deployer\n\n# note\naudit=arn:aws:iam::222222222222:role/audit'
+    });
     expect(settings.targets.map((target) => [target.profile, target.role.arn])).toEqual([
       ['deploy', 'arn:aws:iam::111111111111:role/deploy'],
       ['audit', 'arn:aws:iam::222222222222:role/audit']
@@ -50,12 +69,16 @@ describe('settings for profiles and credential sources', () => {
   it('turns environment export off with aws-profile unless asked', () => {
     const role = 'arn:aws:iam::111111111111:role/deploy';
     expect(read({ 'role-to-assume': role, 'aws-profile': 'x' }).outputEnvCredentials).toBe(false);
-    expect(read({ 'role-to-assume': role, 'aws-profile': 'x', 'output-env-credentials': 'true' }).outputEnvCredentials).toBe(true);
+    expect(
+      read({ 'role-to-assume': role, 'aws-profile': 'x', 'output-env-credentials': 'true' }).outputEnvCredentials
+    ).toBe(true);
     expect(read({ 'role-to-assume': role }).outputEnvCredentials).toBe(true);
   });
 
   it('names the profile whose role ARN is wrong', () => {
-    expect(() => read({ 'role-profiles': 'deploy = deploy-role' })).toThrow('Input role-profiles, profile "deploy": role "deploy-role" is not a role ARN');
+    expect(() => read({ 'role-profiles': 'deploy = deploy-role' })).toThrow(
+      'Input role-profiles, profile "deploy": role "deploy-role" is not a role ARN'
+    );
   });
 
   it('picks the credential source', () => {
@@ -63,12 +86,14 @@ describe('settings for profiles and credential sources', () => {
     expect(read({ 'role-to-assume': role }).credentialSource).toBe('github-oidc');
     expect(read({ 'role-to-assume': role, 'web-identity-token-file': 't.jwt' }).credentialSource).toBe('token-file');
     expect(read({ 'role-to-assume': role, 'role-chaining': 'true' }).credentialSource).toBe('role-chaining');
-    expect(() => read({ 'role-to-assume': role, 'role-chaining': 'true', 'web-identity-token-file': 't' })).toThrow('Inputs role-chaining and web-identity-token-file exclude each other');
+    expect(() => read({ 'role-to-assume': role, 'role-chaining': 'true', 'web-identity-token-file': 't' })).toThrow(
+      'Inputs role-chaining and web-identity-token-file exclude each other'
+    );
   });
 
   it('does not echo a proxy URL it rejects (it may hold a password)', () => {
-    expect(() => read({ 'role-to-assume': 'arn:aws:iam::111111111111:role/x', 'http-proxy': 'socks5://u:pw@h:1' })).toThrow(
-      'Input http-proxy is not an http(s) URL: give one such as http://proxy.example.com:3128'
-    );
+    expect(() =>
+      read({ 'role-to-assume': 'arn:aws:iam::111111111111:role/x', 'http-proxy': 'socks5://u:pw@h:1' })
+    ).toThrow('Input http-proxy is not an http(s) URL: give one such as http://proxy.example.com:3128');
   });
 });

@@ -16,7 +16,11 @@ const envWith = (overrides: Record<string, string>) => ({
 function post(env: NodeJS.ProcessEnv) {
   const exported: Record<string, string> = {};
   const log: string[] = [];
-  runPost(env, { exportVariable: (name, value) => (exported[name] = value), info: (line) => log.push(line), removeProfiles: () => [] });
+  runPost(env, {
+    exportVariable: (name, value) => (exported[name] = value),
+    info: (line) => log.push(line),
+    removeProfiles: () => []
+  });
   return { exported, log };
 }
 
@@ -43,7 +47,9 @@ describe('post step', () => {
   it('leaves credentials a later step exported', () => {
     const { exported, log } = post(envWith({ AWS_ACCESS_KEY_ID: 'ASIATHEIRS', AWS_REGION: 'us-east-1' }));
     expect(exported).toEqual({ AWS_DEFAULT_REGION: '' });
-    expect(log[1]).toBe('Left AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION as they are: a later step set them to other values.');
+    expect(log[1]).toBe(
+      'Left AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION as they are: a later step set them to other values.'
+    );
   });
 
   it('does nothing after a main step that exported nothing', () => {

@@ -3,50 +3,108 @@ import { errorDetails, errorLine } from '../../src/errors.ts';
 import { readSettings } from '../../src/settings.ts';
 import { StsCallError } from '../../src/sts-call-error.ts';
 
-const settings = readSettings((name) => ({ 'role-to-assume': 'arn:aws:iam::123456789012:role/deploy', 'aws-region': 'eu-west-2' })[name] ?? '');
+const settings = readSettings(
+  (name) => ({ 'role-to-assume': 'arn:aws:iam::123456789012:role/deploy', 'aws-region': 'eu-west-2' })[name] ?? ''
+);
 const GITHUB = 'https://token.actions.githubusercontent.com';
-const claims = (extra: Record<string, unknown>) => ({ iss: GITHUB, aud: 'sts.amazonaws.com', repository: 'octo-org/octo-repo', ...extra });
+const claims = (extra: Record<string, unknown>) => ({
+  iss: GITHUB,
+  aud: 'sts.amazonaws.com',
+  repository: 'octo-org/octo-repo',
+  ...extra
+});
 const denied = new StsCallError('AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity', 403);
 
 describe('AccessDenied diagnosis', () => {
   it('explains each sub form by the rule GitHub applies first', () => {
-    const form = (extra: Record<string, unknown>) => trustPolicyAdvice(claims(extra), settings).find((line) => line.startsWith('sub form:'));
-    expect(form({ sub: 'repo:octo-org/octo-repo:environment:prod', environment: 'prod', event_name: 'pull_request' })).toMatch(/^sub form: environment: /);
-    expect(form({ sub: 'repo:octo-org/octo-repo:pull_request', event_name: 'pull_request' })).toMatch(/^sub form: pull_request: /);
+    const form = (extra: Record<string, unknown>) =>
+      trustPolicyAdvice(claims(extra), settings).find((line) => line.startsWith('sub form:'));
+    expect(
+      form({ sub: 'repo:octo-org/octo-repo:environment:prod', environment: 'prod', event_name: 'pull_request' })
+    ).toMatch(/^sub form: environment: /);
+    expect(form({ sub: 'repo:octo-org/octo-repo:pull_request', event_name: 'pull_request' })).toMatch(
+      /^sub form: pull_request: /
+    );
     expect(form({ sub: 'repo:octo-org/octo-repo:ref:refs/tags/v1', ref: 'refs/tags/v1', event_name: 'push' })).toBe(
       'sub form: ref: no environment and not a pull request, so sub names the ref (refs/tags/v1)'
     );
-    expect(form({ sub: 'repo:octo-org/octo-repo:workflow:deploy', event_name: 'push' })).toMatch(/^sub form: custom: .*include_claim_keys/);
+    expect(form({ sub: 'repo:octo-org/octo-repo:workflow:deploy', event_name: 'push' })).toMatch(
+      /^sub form: custom: .*include_claim_keys/
+    );
   });
 
   it('gives Conditions keyed by the issuer, for the exact sub and for the whole repository', () => {
-    const advice = trustPolicyAdvice(claims({ sub: 'repo:octo-org/octo-repo:ref:refs/heads/main' }), settings).join('\n');
-    expect(advice).toContain('"token.actions.githubusercontent.com:sub": "repo:octo-org/octo-repo:ref:refs/heads/main"');
+    const advice = trustPolicyAdvice(claims({ sub: 'repo:octo-org/octo-repo:ref:refs/heads/main' }), settings).join(
+      '\n'
+    );
+    expect(advice).toContain(
+      '"token.actions.githubusercontent.com:sub": "repo:octo-org/octo-repo:ref:refs/heads/main"'
+    );
     expect(advice).toContain('"token.actions.githubusercontent.com:sub": "repo:octo-org/octo-repo:*"');
-    expect(advice).toContain('Federated principal: arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com');
+    expect(advice).toContain(
+      'Federated principal: arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com'
+    );
   });
 
   it('points at the immutable OWNER@ID/REPO@ID form when the token uses it', () => {
-    const advice = trustPolicyAdvice(claims({ sub: 'repo:octo-org@987/octo-repo@123:ref:refs/heads/main' }), settings).join('\n');
+    const advice = trustPolicyAdvice(
+      claims({ sub: 'repo:octo-org@987/octo-repo@123:ref:refs/heads/main' }),
+      settings
+    ).join('\n');
     expect(advice).toContain('this repository uses the immutable form OWNER@ID/REPO@ID ("octo-org@987/octo-repo@123")');
     expect(advice).toContain('"token.actions.githubusercontent.com:sub": "repo:octo-org@987/octo-repo@123:*"');
   });
 
   it('prints claims, never the token, before a one-line error', () => {
-    const error = describeStsFailure(denied, { settings, target: settings.targets[0]!, claims: claims({ sub: 'repo:octo-org/octo-repo:pull_request' }), attempts: 1 });
-    expect(errorLine(error)).toMatch(/^STS refused arn:aws:iam::123456789012:role\/deploy for this run: AccessDenied \(HTTP 403\)/);
+    const error = describeStsFailure(denied, {
+      settings,
+      target: settings.targets[0]!,
+      claims: claims({ sub: 'repo:octo-org/octo-repo:pull_request' }),
+      attempts: 1
+    });
+    expect(errorLine(error)).toMatch(
+      /^STS refused arn:aws:iam::123456789012:role\/deploy for this run: AccessDenied \(HTTP 403\)/
+    );
     expect(errorDetails(error)[0]).toBe("The token's claims (the token itself is never printed):");
     expect(errorDetails(error)).toContain('  environment: (none)');
   });
 });
 
 describe('targeted STS messages', () => {
-  const line = (code: string, message: string, status = 400) => errorLine(describeStsFailure(new StsCallError(code, message, status), { settings, target: settings.targets[0]!, claims: claims({}), attempts: 1 }));
+  const line = (code: string, message: string, status = 400) =>
+    errorLine(
+      describeStsFailure(new StsCallError(code, message, status), {
+        settings,
+        target: settings.targets[0]!,
+        claims: claims({}),
+        attempts: 1
+      })
+    );
   it.each([
-    ['RegionDisabledException', 'STS is not activated in this region', 403, /^STS is not activated in eu-west-2 for the role's account: activate the region/],
-    ['MalformedPolicyDocument', 'Syntax errors in policy.', 400, /^STS rejected input inline-session-policy: Syntax errors in policy\.: fix the policy/],
-    ['PackedPolicyTooLarge', 'Packed policy consumes 120% of allotted space', 400, /^STS: inline-session-policy and managed-session-policies together are too large once packed \(Packed policy consumes 120%/],
-    ['IDPRejectedClaim', 'rejected', 403, /^STS refused arn:aws:iam::123456789012:role\/deploy for this run: IDPRejectedClaim/]
+    [
+      'RegionDisabledException',
+      'STS is not activated in this region',
+      403,
+      /^STS is not activated in eu-west-2 for the role's account: activate the region/
+    ],
+    [
+      'MalformedPolicyDocument',
+      'Syntax errors in policy.',
+      400,
+      /^STS rejected input inline-session-policy: Syntax errors in policy\.: fix the policy/
+    ],
+    [
+      'PackedPolicyTooLarge',
+      'Packed policy consumes 120% of allotted space',
+      400,
+      /^STS: inline-session-policy and managed-session-policies together are too large once packed \(Packed policy consumes 120%/
+    ],
+    [
+      'IDPRejectedClaim',
+      'rejected',
+      403,
+      /^STS refused arn:aws:iam::123456789012:role\/deploy for this run: IDPRejectedClaim/
+    ]
   ])('%s', (code, message, status, expected) => {
     expect(line(code, message, status)).toMatch(expected);
   });

@@ -5,7 +5,11 @@ import { errorLine } from '../../src/errors.ts';
 const TOKEN_HOST = 'https://token.actions.example';
 const STS_HOST = 'https://sts.eu-west-2.amazonaws.com';
 const JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOm9jdG8tb3JnL29jdG8tcmVwbzpyZWY6cmVmcy9oZWFkcy9tYWluIn0.c2lnbmF0dXJl';
-const ISSUED = { key: 'ASIAEXAMPLEKEY000001', secret: 'wJalr/XUtnFEMI+K7MDENG/bPxRfiCYEXAMPLEKEY', token: 'IQoJb3JpZ2luX2VjEXAMPLE/token+value==' };
+const ISSUED = {
+  key: 'ASIAEXAMPLEKEY000001',
+  secret: 'wJalr/XUtnFEMI+K7MDENG/bPxRfiCYEXAMPLEKEY',
+  token: 'IQoJb3JpZ2luX2VjEXAMPLE/token+value=='
+};
 
 const stsSuccess = `<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">
   <AssumeRoleWithWebIdentityResult>
@@ -35,7 +39,9 @@ function harness(inputs: Record<string, string>, env: NodeJS.ProcessEnv = {}) {
   const events: Event[] = [];
   const run = () =>
     runMain({
-      input: (name) => ({ 'role-to-assume': 'arn:aws:iam::123456789012:role/deploy', 'aws-region': 'eu-west-2', ...inputs })[name] ?? '',
+      input: (name) =>
+        ({ 'role-to-assume': 'arn:aws:iam::123456789012:role/deploy', 'aws-region': 'eu-west-2', ...inputs })[name] ??
+        '',
       env: {
         ACTIONS_ID_TOKEN_REQUEST_URL: `${TOKEN_HOST}/token?api-version=2.0`,
         ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'request-bearer',
@@ -108,7 +114,12 @@ describe('main step, in process', () => {
     mockSts(200, stsSuccess);
     const { events, run } = harness({});
     await run();
-    expect(events.slice(0, 4)).toEqual([['mask', JWT], ['mask', ISSUED.key], ['mask', ISSUED.secret], ['mask', ISSUED.token]]);
+    expect(events.slice(0, 4)).toEqual([
+      ['mask', JWT],
+      ['mask', ISSUED.key],
+      ['mask', ISSUED.secret],
+      ['mask', ISSUED.token]
+    ]);
     expect(events.filter(([kind]) => kind === 'export')).toEqual([
       ['export', 'AWS_ACCESS_KEY_ID', ISSUED.key],
       ['export', 'AWS_SECRET_ACCESS_KEY', ISSUED.secret],
@@ -121,7 +132,10 @@ describe('main step, in process', () => {
       ['output', 'authenticated-arn', 'arn:aws:sts::123456789012:assumed-role/deploy/gha-4242-1'],
       ['output', 'aws-expiration', '2026-11-26T03:00:00.000Z']
     ]);
-    expect(events.at(-2)).toEqual(['info', 'Assumed arn:aws:iam::123456789012:role/deploy as session gha-4242-1; credentials expire 2026-11-26T03:00:00.000Z (in 60 min)']);
+    expect(events.at(-2)).toEqual([
+      'info',
+      'Assumed arn:aws:iam::123456789012:role/deploy as session gha-4242-1; credentials expire 2026-11-26T03:00:00.000Z (in 60 min)'
+    ]);
     const state = events.find(([kind]) => kind === 'state')!;
     for (const secret of Object.values(ISSUED)) expect(state[2]).not.toContain(secret);
   });
@@ -129,17 +143,29 @@ describe('main step, in process', () => {
   it('with output-credentials and mask-aws-account-id, sets credential outputs and masks the account', async () => {
     mockToken();
     mockSts(200, stsSuccess);
-    const { events, run } = harness({ 'output-credentials': 'true', 'mask-aws-account-id': 'true', 'output-env-credentials': 'false' });
+    const { events, run } = harness({
+      'output-credentials': 'true',
+      'mask-aws-account-id': 'true',
+      'output-env-credentials': 'false'
+    });
     await run();
-    expect(events.slice(4, 6)).toEqual([['mask', '123456789012'], ['mask', 'arn:aws:sts::123456789012:assumed-role/deploy/gha-4242-1']]);
-    expect(events.filter(([kind]) => kind === 'export').map(([, name]) => name)).toEqual(['AWS_REGION', 'AWS_DEFAULT_REGION']);
+    expect(events.slice(4, 6)).toEqual([
+      ['mask', '123456789012'],
+      ['mask', 'arn:aws:sts::123456789012:assumed-role/deploy/gha-4242-1']
+    ]);
+    expect(events.filter(([kind]) => kind === 'export').map(([, name]) => name)).toEqual([
+      'AWS_REGION',
+      'AWS_DEFAULT_REGION'
+    ]);
     expect(events).toContainEqual(['output', 'aws-secret-access-key', ISSUED.secret]);
     expect(events).toContainEqual(['output', 'aws-session-token', ISSUED.token]);
   });
 
   it('asks for the China audience in a cn- region', async () => {
     const token = mockToken('sts.amazonaws.com.cn');
-    nock('https://sts.cn-north-1.amazonaws.com.cn').post('/').reply(200, stsSuccess.replace(/arn:aws:/g, 'arn:aws-cn:'));
+    nock('https://sts.cn-north-1.amazonaws.com.cn')
+      .post('/')
+      .reply(200, stsSuccess.replace(/arn:aws:/g, 'arn:aws-cn:'));
     await harness({ 'role-to-assume': 'arn:aws-cn:iam::123456789012:role/deploy', 'aws-region': 'cn-north-1' }).run();
     expect(token.isDone()).toBe(true);
   });
@@ -156,7 +182,9 @@ describe('main step, in process', () => {
   });
 
   it('makes no request for input it can check locally', async () => {
-    const failure = await harness({ 'role-duration-seconds': '60' }).run().catch((error: unknown) => error);
+    const failure = await harness({ 'role-duration-seconds': '60' })
+      .run()
+      .catch((error: unknown) => error);
     expect(errorLine(failure)).toMatch(/^Input role-duration-seconds "60" must be/);
     expect(nock.pendingMocks()).toEqual([]);
   });
@@ -175,7 +203,13 @@ describe('main step, in process', () => {
   it('explains a missing id-token permission before any request', async () => {
     const { run } = harness({}, { ACTIONS_ID_TOKEN_REQUEST_URL: '', ACTIONS_ID_TOKEN_REQUEST_TOKEN: '' });
     const failure = await run().catch((error: unknown) => error);
-    expect(errorLine(failure)).toMatch(/^No GitHub OIDC token for this job: add "permissions: id-token: write".*forks and Dependabot runs never get a token$/);
-    expect((failure as { details: string[] }).details).toEqual(['Add these lines to the job (or to the workflow, for every job):', '  permissions:', '    id-token: write']);
+    expect(errorLine(failure)).toMatch(
+      /^No GitHub OIDC token for this job: add "permissions: id-token: write".*forks and Dependabot runs never get a token$/
+    );
+    expect((failure as { details: string[] }).details).toEqual([
+      'Add these lines to the job (or to the workflow, for every job):',
+      '  permissions:',
+      '    id-token: write'
+    ]);
   });
 });

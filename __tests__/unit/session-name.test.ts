@@ -17,7 +17,8 @@ const run: RunContext = {
   eventName: 'pull_request'
 };
 
-const render = (template: string, context: RunContext = run): string => renderSessionName(parseSessionNameTemplate(template), context);
+const render = (template: string, context: RunContext = run): string =>
+  renderSessionName(parseSessionNameTemplate(template), context);
 
 describe('role-session-name template', () => {
   it('defaults to one name per run attempt', () => {
@@ -25,7 +26,9 @@ describe('role-session-name template', () => {
   });
 
   it('fills every placeholder from the run', () => {
-    expect(render('{run_number}.{job}.{repo}.{owner}.{sha}.{event}')).toBe('55.deploy.octo-repo.octo-org.a1b2c3d.pull_request');
+    expect(render('{run_number}.{job}.{repo}.{owner}.{sha}.{event}')).toBe(
+      '55.deploy.octo-repo.octo-org.a1b2c3d.pull_request'
+    );
     expect(render('{repository}')).toBe('octo-org-octo-repo');
   });
 
@@ -59,6 +62,8 @@ describe('role-session-name template', () => {
   });
 
   it('fails when the name is shorter than 2 characters', () => {
-    expect(() => render('{job}', { ...run, job: '' })).toThrow('Input role-session-name gives "" for this run, shorter than 2 characters');
+    expect(() => render('{job}', { ...run, job: '' })).toThrow(
+      'Input role-session-name gives "" for this run, shorter than 2 characters'
+    );
   });
 });

@@ -11,7 +11,10 @@ describe("post's GITHUB_ENV writer", () => {
     const env: NodeJS.ProcessEnv = { GITHUB_ENV: file };
     exportVariable('AWS_ACCESS_KEY_ID', '', env);
     exportVariable('MULTI', 'a=b\nNAME<<EOF\n%0A', env);
-    expect(parseFileCommands(readFileSync(file, 'utf8'))).toEqual({ AWS_ACCESS_KEY_ID: '', MULTI: 'a=b\nNAME<<EOF\n%0A' });
+    expect(parseFileCommands(readFileSync(file, 'utf8'))).toEqual({
+      AWS_ACCESS_KEY_ID: '',
+      MULTI: 'a=b\nNAME<<EOF\n%0A'
+    });
     expect(env.AWS_ACCESS_KEY_ID).toBe('');
     expect(readFileSync(file, 'utf8')).toMatch(/^AWS_ACCESS_KEY_ID<<ghadelimiter_[0-9a-f-]{36}\n\nghadelimiter_/);
   });
