@@ -22,7 +22,8 @@ export function parseRoleArn(value: string, customEndpoint: boolean): RoleArn {
   const match = ROLE_ARN.exec(value);
   if (!match) {
     throw new ActionError(
-      `Input role-to-assume "${value}" is not a role ARN: use the full ARN, e.g. arn:aws:iam::123456789012:role/deploy (partition aws, aws-cn or aws-us-gov)`
+      `Input role-to-assume "${value}" is not a role ARN: use the full ARN, e.g. arn:aws:iam::123456789012:role/deploy ` +
+        `(partition aws, aws-cn or aws-us-gov)`
     );
   }
   const [, partition, accountId = '', , roleName] = match;

@@ -5,7 +5,7 @@
  */
 import { ActionError } from './errors.ts';
 import { OidcRequestError } from './oidc-token.ts';
-import type { RoleTarget, Settings } from './settings.ts';
+import { stsHostFor, type RoleTarget, type SessionRequest, type TransportSettings } from './settings.ts';
 import { StsCallError } from './sts-call-error.ts';
 
 export function describeOidcFailure(error: unknown, attempts: number): Error {
@@ -14,7 +14,8 @@ export function describeOidcFailure(error: unknown, attempts: number): Error {
   const status = error.httpStatus;
   if (status === 401 || status === 403) {
     return new ActionError(
-      `GitHub's OIDC token service refused the job's request with HTTP ${status}${tries}: check the job has "permissions: id-token: write" and re-run it`
+      `GitHub's OIDC token service refused the job's request with HTTP ${status}${tries}: check the job has ` +
+        `"permissions: id-token: write" and re-run it`
     );
   }
   if (status !== undefined && status >= 500) {
@@ -36,12 +37,16 @@ export function describeOidcFailure(error: unknown, attempts: number): Error {
   );
 }
 
-/** What a refused AssumeRoleWithWebIdentity is explained with. */
+/** What a failed STS call is explained with. */
 export interface StsFailureContext {
-  settings: Settings;
   target: RoleTarget;
-  /** AssumeRole with the credentials in the environment, rather than a web identity. */
-  chaining?: boolean;
+  /** Prefix the line with the profile: several roles were assumed in one step. */
+  nameProfile: boolean;
+  /** AssumeRole with credentials already held, rather than a web identity. */
+  chaining: boolean;
+  audience: string;
+  session: SessionRequest;
+  transport: TransportSettings;
   claims: Record<string, unknown>;
   attempts: number;
 }
@@ -49,101 +54,186 @@ export interface StsFailureContext {
 const CLAIMS_SHOWN = ['sub', 'aud', 'iss', 'repository', 'ref', 'environment', 'event_name', 'job_workflow_ref'];
 
 export function describeStsFailure(error: unknown, context: StsFailureContext): Error {
-  const described = describeForRole(error, context);
-  // With several roles in one step, say which profile failed.
-  if (context.settings.targets.length > 1 && described instanceof ActionError && context.target.profile) {
+  if (!(error instanceof StsCallError)) return asError(error);
+  const facts = factsOf(error, context);
+  const rule = STS_FAILURE_RULES.find((candidate) => candidate.when(error, context));
+  const described = rule ? rule.explain(facts) : fallback(facts);
+  if (context.nameProfile && context.target.profile) {
     return new ActionError(`Profile "${context.target.profile}": ${described.message}`, described.details);
   }
   return described;
 }
 
-function describeForRole(error: unknown, context: StsFailureContext): Error {
-  if (!(error instanceof StsCallError)) return asError(error);
-  const { settings, claims } = context;
-  const role = context.target.role.arn;
+/** What the explanations are written from. */
+interface FailureFacts {
+  error: StsCallError;
+  context: StsFailureContext;
+  role: string;
+  /** " (HTTP 403)", or '' without a status. */
+  status: string;
+  /** The code, status and STS's own message. */
+  raw: string;
+  /** " after 3 attempts", or '' after one. */
+  tries: string;
+}
+
+function factsOf(error: StsCallError, context: StsFailureContext): FailureFacts {
   const status = error.httpStatus === undefined ? '' : ` (HTTP ${error.httpStatus})`;
-  const raw = `${error.code}${status}: ${error.message}`;
-  const tries = context.attempts > 1 ? ` after ${context.attempts} attempts` : '';
+  return {
+    error,
+    context,
+    role: context.target.role.arn,
+    status,
+    raw: `${error.code}${status}: ${error.message}`,
+    tries: context.attempts > 1 ? ` after ${context.attempts} attempts` : ''
+  };
+}
 
-  if (context.chaining) {
-    if (error.code === 'AccessDenied' || error.httpStatus === 403) {
-      return new ActionError(
-        `STS refused to chain to ${role}: ${raw}: the role's trust policy must allow sts:AssumeRole for the role whose credentials are in the environment (the previous step's role)`
-      );
-    }
-    if (/1 hour session limit|role chaining/i.test(error.message)) {
-      return new ActionError(
-        `Input role-duration-seconds ${settings.durationSeconds} is above what role chaining allows: AWS caps chained sessions at 1 hour; set 3600 or less`
-      );
-    }
-  }
+interface FailureRule {
+  when(error: StsCallError, context: StsFailureContext): boolean;
+  explain(facts: FailureFacts): ActionError;
+}
 
-  switch (true) {
-    case error.code === 'AccessDenied' ||
-      error.code === 'IDPRejectedClaim' ||
-      (error.httpStatus === 403 && error.code !== 'RegionDisabledException'):
-      return new ActionError(
-        `STS refused ${role} for this run: ${raw}. The role's trust policy does not admit this token: compare its Condition with the claims printed above`,
-        trustPolicyAdvice(claims, settings, context.target)
-      );
-    case error.code === 'InvalidIdentityToken' && /audience/i.test(error.message):
-      return new ActionError(
-        `STS: the OIDC provider in the role's account does not list audience "${settings.audience}": add it to the provider's audiences, or set input audience to one the provider lists`
-      );
-    case error.code === 'InvalidIdentityToken' && /No OpenIDConnect provider found/i.test(error.message):
-      return new ActionError(
-        `STS: the role's account has no OIDC provider for ${String(claims.iss ?? "GitHub's issuer")}: create one with that URL and audience "${settings.audience}" (IAM > Identity providers), see README Quick start`
-      );
-    case /DurationSeconds exceeds the MaxSessionDuration/i.test(error.message):
-      return new ActionError(
-        `Input role-duration-seconds ${settings.durationSeconds} is above the maximum session duration of ${role}: lower role-duration-seconds, or raise the role's "Maximum session duration" in IAM`
-      );
-    case error.code === 'RegionDisabledException':
-      return new ActionError(
-        `STS is not activated in ${settings.region} for the role's account: activate the region (IAM > Account settings > STS endpoints) or set aws-region to an active one`
-      );
-    case error.code === 'MalformedPolicyDocument':
-      return new ActionError(
+const isAccessDenied = (error: StsCallError): boolean =>
+  error.code === 'AccessDenied' ||
+  error.code === 'IDPRejectedClaim' ||
+  (error.httpStatus === 403 && error.code !== 'RegionDisabledException');
+
+/*
+ * First match wins. Some rules match STS's message text: STS reports these cases under
+ * a generic code (InvalidIdentityToken, ValidationError), and the message is the only
+ * signal that tells them apart.
+ */
+const STS_FAILURE_RULES: FailureRule[] = [
+  {
+    when: (error, context) => context.chaining && isAccessDenied(error),
+    explain: ({ role, raw }) =>
+      new ActionError(
+        `STS refused to chain to ${role}: ${raw}: the role's trust policy must allow sts:AssumeRole for the role ` +
+          "whose credentials are in the environment (the previous step's role)"
+      )
+  },
+  {
+    when: (error, context) => context.chaining && /1 hour session limit|role chaining/i.test(error.message),
+    explain: ({ context }) =>
+      new ActionError(
+        `Input role-duration-seconds ${context.session.durationSeconds} is above what role chaining allows: ` +
+          'AWS caps chained sessions at 1 hour; set 3600 or less'
+      )
+  },
+  {
+    when: isAccessDenied,
+    explain: ({ role, raw, context }) =>
+      new ActionError(
+        `STS refused ${role} for this run: ${raw}. Either the role's trust policy does not admit this token ` +
+          '(compare its Condition with the claims printed above) or no role has this ARN (STS answers the same ' +
+          'for both: check the account id and role name)',
+        trustPolicyAdvice(context.claims, context.audience, context.target)
+      )
+  },
+  {
+    when: (error) => error.code === 'InvalidIdentityToken' && /audience/i.test(error.message),
+    explain: ({ context }) =>
+      new ActionError(
+        `STS: the OIDC provider in the role's account does not list audience "${context.audience}": add it to ` +
+          "the provider's audiences, or set input audience to one the provider lists"
+      )
+  },
+  {
+    when: (error) => error.code === 'InvalidIdentityToken' && /No OpenIDConnect provider found/i.test(error.message),
+    explain: ({ context }) =>
+      new ActionError(
+        `STS: the role's account has no OIDC provider for ${String(context.claims.iss ?? "GitHub's issuer")}: ` +
+          `create one with that URL and audience "${context.audience}" (IAM > Identity providers), ` +
+          'see README Quick start'
+      )
+  },
+  {
+    when: (error) => /DurationSeconds exceeds the MaxSessionDuration/i.test(error.message),
+    explain: ({ role, context }) =>
+      new ActionError(
+        `Input role-duration-seconds ${context.session.durationSeconds} is above the maximum session duration ` +
+          `of ${role}: lower role-duration-seconds, or raise the role's "Maximum session duration" in IAM`
+      )
+  },
+  {
+    when: (error) => error.code === 'RegionDisabledException',
+    explain: ({ context }) =>
+      new ActionError(
+        `STS is not activated in ${context.transport.region} for the role's account: activate the region ` +
+          '(IAM > Account settings > STS endpoints) or set aws-region to an active one'
+      )
+  },
+  {
+    when: (error) => error.code === 'MalformedPolicyDocument',
+    explain: ({ error }) =>
+      new ActionError(
         `STS rejected input inline-session-policy: ${error.message}: fix the policy (valid IAM policy JSON)`
-      );
-    case error.code === 'PackedPolicyTooLarge':
+      )
+  },
+  {
+    when: (error) => error.code === 'PackedPolicyTooLarge',
+    explain: ({ error }) =>
+      new ActionError(
+        'STS: inline-session-policy and managed-session-policies together are too large once packed ' +
+          `(${error.message}): shorten the inline policy or pass fewer managed policies`
+      )
+  },
+  {
+    when: (error) => error.code === 'ExpiredTokenException' || error.code === 'ExpiredToken',
+    explain: ({ tries }) =>
+      new ActionError(
+        `STS found the OIDC token expired${tries}, although a fresh token was fetched for each attempt: ` +
+          "check the runner's clock (tokens live about 5 minutes)"
+      )
+  },
+  {
+    when: (error) => error.code === 'ValidationError',
+    explain: ({ role, error }) =>
+      new ActionError(
+        `STS rejected the request for ${role}: ${error.message}: check role-to-assume, role-session-name ` +
+          'and role-duration-seconds'
+      )
+  },
+  {
+    when: (error) => error.code === 'ECONNREFUSED' || error.code === 'ENOTFOUND',
+    explain: ({ error, context }) => {
+      const endpoint = context.transport.stsEndpoint;
       return new ActionError(
-        `STS: inline-session-policy and managed-session-policies together are too large once packed (${error.message}): shorten the inline policy or pass fewer managed policies`
+        endpoint
+          ? `Could not reach STS at sts-endpoint ${endpoint}: ${error.code}: check sts-endpoint and the runner's network`
+          : `Could not reach STS at ${stsHostFor(context.transport.region)}: ${error.code}: check the runner's ` +
+              'network and proxy settings'
       );
-    case error.code === 'ExpiredTokenException' || error.code === 'ExpiredToken':
-      return new ActionError(
-        `STS found the OIDC token expired${tries}, although a fresh token was fetched for each attempt: check the runner's clock (tokens live about 5 minutes)`
-      );
-    case error.code === 'ValidationError':
-      return new ActionError(
-        `STS rejected the request for ${role}: ${error.message}: check role-to-assume, role-session-name and role-duration-seconds`
-      );
-    case error.code === 'ECONNREFUSED' || error.code === 'ENOTFOUND':
-      return new ActionError(
-        `Could not reach STS${settings.stsEndpoint ? ` at sts-endpoint ${settings.stsEndpoint}` : ''}: ${error.code}: check sts-endpoint and the runner's network`
-      );
-    case error.code === 'Unknown' && error.httpStatus !== undefined && error.httpStatus >= 500:
-      return new ActionError(
+    }
+  },
+  {
+    when: (error) => error.code === 'Unknown' && error.httpStatus !== undefined && error.httpStatus >= 500,
+    explain: ({ error, tries }) =>
+      new ActionError(
         `STS (or a proxy in front of it) failed with HTTP ${error.httpStatus}${tries}: re-run the job later`
-      );
-    case error.code === 'InvalidResponse':
-      return new ActionError(
-        `STS answered with something that is not an STS response${status}: check sts-endpoint points at STS; re-run if it persists`
-      );
-    default:
-      return new ActionError(`STS AssumeRoleWithWebIdentity for ${role} failed${tries}: ${raw}`);
+      )
+  },
+  {
+    when: (error) => error.code === 'InvalidResponse',
+    explain: ({ status }) =>
+      new ActionError(
+        `STS answered with something that is not an STS response${status}: check sts-endpoint points at STS; ` +
+          're-run if it persists'
+      )
   }
+];
+
+function fallback({ context, role, tries, raw }: FailureFacts): ActionError {
+  const call = context.chaining ? 'AssumeRole' : 'AssumeRoleWithWebIdentity';
+  return new ActionError(`STS ${call} for ${role} failed${tries}: ${raw}`);
 }
 
 /** The explanation printed before an AccessDenied: claims, the sub form, ready-to-paste Conditions. */
-export function trustPolicyAdvice(
-  claims: Record<string, unknown>,
-  settings: Settings,
-  target: RoleTarget = settings.targets[0]!
-): string[] {
+export function trustPolicyAdvice(claims: Record<string, unknown>, audience: string, target: RoleTarget): string[] {
   const text = (name: string): string => (typeof claims[name] === 'string' ? (claims[name] as string) : '');
   const sub = text('sub');
-  const aud = Array.isArray(claims.aud) ? claims.aud.join(', ') : text('aud') || settings.audience;
+  const aud = Array.isArray(claims.aud) ? claims.aud.join(', ') : text('aud') || audience;
   const iss = text('iss') || 'https://token.actions.githubusercontent.com';
   const key = iss.replace(/^https?:\/\//, '').replace(/\/+$/, '');
   const repository = text('repository');
@@ -152,7 +242,8 @@ export function trustPolicyAdvice(
   for (const name of CLAIMS_SHOWN) lines.push(`  ${name}: ${name === 'aud' ? aud : text(name) || '(none)'}`);
   lines.push(`sub form: ${subFormReason(claims)}`);
   lines.push(
-    `A trust-policy Condition that admits exactly this run (Federated principal: arn:${target.role.partition}:iam::${target.role.accountId || 'ACCOUNT_ID'}:oidc-provider/${key}):`
+    `A trust-policy Condition that admits exactly this run (Federated principal: ` +
+      `arn:${target.role.partition}:iam::${target.role.accountId || 'ACCOUNT_ID'}:oidc-provider/${key}):`
   );
   lines.push(
     ...indent(JSON.stringify({ Condition: { StringEquals: { [`${key}:aud`]: aud, [`${key}:sub`]: sub } } }, null, 2))

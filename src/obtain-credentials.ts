@@ -1,33 +1,28 @@
-import { describeStsFailure } from './diagnosis.ts';
+import { describeStsFailure, type StsFailureContext } from './diagnosis.ts';
 import { classifyStsFailure } from './failure-class.ts';
-import { withinRemaining, withRetries, type RetryClock, type RetryPolicy } from './retry.ts';
-import type { RoleTarget, Settings } from './settings.ts';
+import { REQUEST_TIMEOUTS, withinRemaining, withRetries, type RetryClock, type RetryPolicy } from './retry.ts';
+import type { RoleTarget, SessionRequest, TransportSettings } from './settings.ts';
 import { StsCallError } from './sts-call-error.ts';
 import type { AssumeRoleRequest, IssuedCredentials, SigningCredentials } from './sts-types.ts';
 import type { TokenProvider } from './web-identity-token.ts';
-
-/** Per-request limits; each is also cut to what is left before the overall deadline. */
-export const REQUEST_TIMEOUTS = { connectMs: 5000, responseMs: 10000 };
-// A 20 s cap (as the AWS SDKs use) lets 12 attempts span a 30 s STS brown-out in all but ~0.07% of runs.
-const BACKOFF = { baseDelayMs: 1000, maxDelayMs: 20000 };
-
-export function retryPolicyFor(settings: Settings): RetryPolicy {
-  return { maxAttempts: settings.disableRetry ? 1 : settings.retryMaxAttempts, ...BACKOFF };
-}
 
 /** How this run proves who it is to STS. */
 export type Identity =
   { kind: 'web-identity'; tokens: TokenProvider } | { kind: 'role-chaining'; credentials: SigningCredentials };
 
 export interface ObtainOptions {
-  settings: Settings;
   target: RoleTarget;
   sessionName: string;
+  session: SessionRequest;
+  transport: TransportSettings;
   identity: Identity;
+  policy: RetryPolicy;
   /** Epoch ms after which no new attempt starts (action-timeout-s, shared by all roles). */
   deadline: number;
   /** The proxy agent for STS, when a proxy applies. */
-  agent?: unknown;
+  agent?: AssumeRoleRequest['agent'];
+  /** What a failure is explained with, besides the error itself. */
+  explain: Pick<StsFailureContext, 'audience' | 'nameProfile'>;
   log(line: string): void;
   clock: RetryClock;
 }
@@ -41,14 +36,14 @@ let stsClient: Promise<typeof import('./sts.ts')> | undefined;
  * when STS says it expired, all within the deadline.
  */
 export async function obtainCredentials(options: ObtainOptions): Promise<IssuedCredentials> {
-  const { settings, identity, clock } = options;
+  const { identity, session, transport } = options;
   let attempts = 0;
   try {
     return await withRetries({
       what: identity.kind === 'role-chaining' ? 'STS AssumeRole' : 'STS AssumeRoleWithWebIdentity',
-      policy: retryPolicyFor(settings),
+      policy: options.policy,
       deadline: options.deadline,
-      clock,
+      clock: options.clock,
       classify: (error) => (error instanceof StsCallError ? classifyStsFailure(error) : 'fail'),
       describe: (error) => (error instanceof StsCallError ? stsFailureSummary(error) : String(error)),
       onNewToken: () => (identity.kind === 'web-identity' ? identity.tokens.invalidate() : undefined),
@@ -57,13 +52,13 @@ export async function obtainCredentials(options: ObtainOptions): Promise<IssuedC
         const token = identity.kind === 'web-identity' ? await identity.tokens.current(remainingMs) : undefined;
         const sts = await (stsClient ??= import('./sts.ts'));
         const request: AssumeRoleRequest = {
-          region: settings.region,
-          ...(settings.stsEndpoint ? { endpoint: settings.stsEndpoint } : {}),
+          region: transport.region,
+          ...(transport.stsEndpoint ? { endpoint: transport.stsEndpoint } : {}),
           roleArn: options.target.role.arn,
           sessionName: options.sessionName,
-          durationSeconds: settings.durationSeconds,
-          ...(settings.inlineSessionPolicy ? { policy: settings.inlineSessionPolicy } : {}),
-          policyArns: settings.managedSessionPolicies,
+          durationSeconds: session.durationSeconds,
+          ...(session.inlinePolicy ? { policy: session.inlinePolicy } : {}),
+          policyArns: session.managedPolicies,
           connectTimeoutMs: withinRemaining(REQUEST_TIMEOUTS.connectMs, remainingMs),
           responseTimeoutMs: withinRemaining(REQUEST_TIMEOUTS.responseMs, remainingMs),
           ...(options.agent ? { agent: options.agent } : {})
@@ -76,8 +71,10 @@ export async function obtainCredentials(options: ObtainOptions): Promise<IssuedC
     });
   } catch (error) {
     throw describeStsFailure(error, {
-      settings,
+      ...options.explain,
       target: options.target,
+      session,
+      transport,
       chaining: identity.kind === 'role-chaining',
       claims: identity.kind === 'web-identity' ? identity.tokens.claims() : {},
       attempts

@@ -7,7 +7,7 @@ import {
 } from './cleanup-state.ts';
 import type { ProfileCleanup, ProfileEntry } from './aws-profile-files.ts';
 import { ActionError } from './errors.ts';
-import type { RoleTarget, Settings } from './settings.ts';
+import type { OutputSettings, RoleTarget } from './settings.ts';
 import type { IssuedCredentials } from './sts-types.ts';
 
 /** The runner commands publishing needs (a subset of @actions/core), injectable for tests. */
@@ -24,24 +24,26 @@ export interface AssumedRole {
 }
 
 /** Announces every secret to the runner's masker. Must run before anything else is written. */
-export function maskCredentials(runner: RunnerCommands, settings: Settings, credentials: IssuedCredentials): void {
+export function maskCredentials(runner: RunnerCommands, outputs: OutputSettings, credentials: IssuedCredentials): void {
   runner.setSecret(credentials.accessKeyId);
   runner.setSecret(credentials.secretAccessKey);
   runner.setSecret(credentials.sessionToken);
-  if (settings.maskAccountId) {
+  if (outputs.maskAccountId) {
     if (credentials.accountId) runner.setSecret(credentials.accountId);
     runner.setSecret(credentials.assumedRoleArn);
   }
 }
 
 /** Fails, before anything is exported, when a role lives in an account the user did not allow. */
-export function checkAllowedAccount(settings: Settings, { target, credentials }: AssumedRole): void {
-  if (settings.allowedAccountIds.length === 0) return;
-  if (!settings.allowedAccountIds.includes(credentials.accountId)) {
-    const account = settings.maskAccountId ? 'an account' : `account ${credentials.accountId || '(none)'}`;
-    const which = settings.targets.length > 1 ? `Profile "${target.profile}": the role` : 'The assumed role';
+export function checkAllowedAccounts(outputs: OutputSettings, roles: AssumedRole[]): void {
+  if (outputs.allowedAccountIds.length === 0) return;
+  for (const { target, credentials } of roles) {
+    if (outputs.allowedAccountIds.includes(credentials.accountId)) continue;
+    const account = outputs.maskAccountId ? 'an account' : `account ${credentials.accountId || '(none)'}`;
+    const which = roles.length > 1 ? `Profile "${target.profile}": the role` : 'The assumed role';
     throw new ActionError(
-      `${which} is in ${account} that is not in allowed-account-ids: check role-to-assume or add the account to allowed-account-ids`
+      `${which} is in ${account} that is not in allowed-account-ids: check role-to-assume or add the account ` +
+        'to allowed-account-ids'
     );
   }
 }
@@ -53,10 +55,10 @@ export function checkAllowedAccount(settings: Settings, { target, credentials }:
  */
 export function publishCredentials(
   runner: RunnerCommands,
-  settings: Settings,
+  outputs: OutputSettings,
   roles: AssumedRole[],
   writeProfiles: (entries: ProfileEntry[]) => ProfileCleanup
-): CleanupState {
+): void {
   const first = roles[0]!.credentials;
   const entries: ProfileEntry[] = roles.flatMap(({ target, credentials }) =>
     target.profile === undefined
@@ -67,7 +69,7 @@ export function publishCredentials(
             accessKeyId: credentials.accessKeyId,
             secretAccessKey: credentials.secretAccessKey,
             sessionToken: credentials.sessionToken,
-            region: settings.region
+            region: outputs.region
           }
         ]
   );
@@ -78,20 +80,20 @@ export function publishCredentials(
     runner.exportVariable(name, value);
     exported.push(name);
   };
-  if (settings.outputEnvCredentials) {
+  if (outputs.envCredentials) {
     const values = [first.accessKeyId, first.secretAccessKey, first.sessionToken];
     CREDENTIAL_VARIABLES.forEach((name, index) => exportVariable(name, values[index]!));
-  } else if (settings.unsetCurrentCredentials) {
+  } else if (outputs.unsetCurrentCredentials) {
     // Later steps must not keep using credentials from before this step.
     for (const name of CREDENTIAL_VARIABLES) runner.exportVariable(name, '');
   }
-  for (const name of REGION_VARIABLES) exportVariable(name, settings.region);
+  for (const name of REGION_VARIABLES) exportVariable(name, outputs.region);
 
   if (roles.length === 1) {
     runner.setOutput('aws-account-id', first.accountId);
     runner.setOutput('authenticated-arn', first.assumedRoleArn);
     runner.setOutput('aws-expiration', first.expiration.toISOString());
-    if (settings.outputCredentials) {
+    if (outputs.stepCredentials) {
       runner.setOutput('aws-access-key-id', first.accessKeyId);
       runner.setOutput('aws-secret-access-key', first.secretAccessKey);
       runner.setOutput('aws-session-token', first.sessionToken);
@@ -99,11 +101,10 @@ export function publishCredentials(
   }
 
   const state: CleanupState = {
-    variables: settings.cleanup ? exported : [],
+    variables: outputs.cleanup ? exported : [],
     accessKeyFingerprint: fingerprint(first.accessKeyId),
-    region: settings.region,
-    ...(settings.cleanup && profiles ? { profiles } : {})
+    region: outputs.region,
+    ...(outputs.cleanup && profiles ? { profiles } : {})
   };
   runner.saveState(...encodeCleanupState(state));
-  return state;
 }

@@ -3,19 +3,19 @@ import { resolve } from 'node:path';
 import { checkProfilesWritable, profileFilesFrom, writeProfiles } from './aws-profile-files.ts';
 import { ActionError } from './errors.ts';
 import { applyProxyInputs, proxyAgentFor } from './http-transport.ts';
-import { obtainCredentials, REQUEST_TIMEOUTS, retryPolicyFor, type Identity } from './obtain-credentials.ts';
+import { obtainCredentials, type Identity } from './obtain-credentials.ts';
 import { oidcTokenServiceFrom } from './oidc-token.ts';
 import {
-  checkAllowedAccount,
+  checkAllowedAccounts,
   maskCredentials,
   publishCredentials,
   type AssumedRole,
   type RunnerCommands
 } from './publish.ts';
-import type { RetryClock } from './retry.ts';
+import { REQUEST_TIMEOUTS, retryPolicyFor, type RetryClock } from './retry.ts';
 import { runContextFrom } from './run-context.ts';
 import { renderSessionName } from './session-name.ts';
-import { readSettings, type InputReader, type Settings } from './settings.ts';
+import { readSettings, stsHostFor, type InputReader, type Settings, type TransportSettings } from './settings.ts';
 import { successSummary } from './summary.ts';
 import { fileTokens, githubOidcTokens } from './web-identity-token.ts';
 
@@ -32,39 +32,41 @@ export interface MainDependencies {
  * The main step: settings → identity (token or chained credentials) → each role →
  * mask → check → export / write profiles → one line per role and the summary.
  */
-export async function runMain({ input, env, runner, clock, summarise }: MainDependencies): Promise<Settings> {
+export async function runMain({ input, env, runner, clock, summarise }: MainDependencies): Promise<void> {
   const settings = readSettings(input);
-  maskProxyPassword(settings, runner);
-  applyProxyInputs(settings, env);
-  const sessionName = renderSessionName(settings.sessionNameTemplate, runContextFrom(env));
-  const deadline = clock.now() + settings.actionTimeoutSeconds * 1000;
+  const { identity: wanted, transport, outputs } = settings;
+  maskProxyPassword(transport, runner);
+  applyProxyInputs(transport, env);
+  const sessionName = renderSessionName(wanted.sessionNameTemplate, runContextFrom(env));
+  const deadline = clock.now() + settings.requests.timeoutSeconds * 1000;
+  const policy = retryPolicyFor(settings.requests);
   const identity = identityFor(settings, env, runner, clock, deadline);
   const profileFiles = profileFilesFrom(env);
-  const profiles = settings.targets.flatMap((target) => (target.profile === undefined ? [] : [target.profile]));
-  if (profiles.length) checkProfilesWritable(profileFiles, profiles, settings.overwriteAwsProfile);
-  const agent = proxyAgentFor(
-    settings.stsEndpoint ??
-      `https://sts.${settings.region}.amazonaws.com${settings.region.startsWith('cn-') ? '.cn' : ''}`
-  );
+  const profiles = wanted.targets.flatMap((target) => (target.profile === undefined ? [] : [target.profile]));
+  if (profiles.length) checkProfilesWritable(profileFiles, profiles, outputs.overwriteAwsProfile);
+  const agent = proxyAgentFor(transport.stsEndpoint ?? `https://${stsHostFor(transport.region)}`);
 
   const roles: AssumedRole[] = [];
-  for (const target of settings.targets) {
+  for (const target of wanted.targets) {
     const credentials = await obtainCredentials({
-      settings,
       target,
       sessionName,
+      session: wanted.session,
+      transport,
       identity,
+      policy,
       deadline,
-      agent,
+      ...(agent ? { agent } : {}),
+      explain: { audience: wanted.audience, nameProfile: wanted.targets.length > 1 },
       log: (line) => runner.info(line),
       clock
     });
-    maskCredentials(runner, settings, credentials);
+    maskCredentials(runner, outputs, credentials);
     roles.push({ target, credentials });
   }
-  for (const role of roles) checkAllowedAccount(settings, role);
-  publishCredentials(runner, settings, roles, (entries) =>
-    writeProfiles(profileFiles, entries, settings.overwriteAwsProfile)
+  checkAllowedAccounts(outputs, roles);
+  publishCredentials(runner, outputs, roles, (entries) =>
+    writeProfiles(profileFiles, entries, outputs.overwriteAwsProfile)
   );
 
   const now = new Date(clock.now());
@@ -72,10 +74,11 @@ export async function runMain({ input, env, runner, clock, summarise }: MainDepe
     const minutes = Math.round((credentials.expiration.getTime() - now.getTime()) / 60000);
     const into = target.profile === undefined ? '' : ` into profile ${target.profile}`;
     runner.info(
-      `Assumed ${target.role.arn} as session ${sessionName}${into}; credentials expire ${credentials.expiration.toISOString()} (in ${minutes} min)`
+      `Assumed ${target.role.arn} as session ${sessionName}${into}; ` +
+        `credentials expire ${credentials.expiration.toISOString()} (in ${minutes} min)`
     );
   }
-  if (settings.jobSummary) {
+  if (outputs.jobSummary) {
     const claims = identity.kind === 'web-identity' ? identity.tokens.claims() : {};
     summarise(
       successSummary({
@@ -86,33 +89,33 @@ export async function runMain({ input, env, runner, clock, summarise }: MainDepe
           expiration: credentials.expiration
         })),
         sessionName,
-        maskAccountId: settings.maskAccountId,
-        region: settings.region,
-        audience: identity.kind === 'web-identity' ? settings.audience : '(role chaining: none)',
+        maskAccountId: outputs.maskAccountId,
+        region: transport.region,
+        audience: identity.kind === 'web-identity' ? wanted.audience : '(role chaining: none)',
         subject: typeof claims.sub === 'string' ? claims.sub : '',
         now
       })
     );
   }
-  return settings;
 }
 
 /** How this run proves who it is; every check here is local, so a failure makes no request. */
 function identityFor(
-  settings: Settings,
+  { identity: wanted, requests }: Settings,
   env: NodeJS.ProcessEnv,
   runner: MainDependencies['runner'],
   clock: RetryClock,
   deadline: number
 ): Identity {
   const mask = (secret: string): void => runner.setSecret(secret);
-  switch (settings.credentialSource) {
+  switch (wanted.source) {
     case 'role-chaining': {
       const accessKeyId = env.AWS_ACCESS_KEY_ID;
       const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
       if (!accessKeyId || !secretAccessKey) {
         throw new ActionError(
-          'Input role-chaining needs credentials in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY): use this action once earlier in the job without role-chaining'
+          'Input role-chaining needs credentials in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY): ' +
+            'use this action once earlier in the job without role-chaining'
         );
       }
       return {
@@ -125,7 +128,7 @@ function identityFor(
       };
     }
     case 'token-file': {
-      const path = resolve(env.GITHUB_WORKSPACE ?? process.cwd(), settings.webIdentityTokenFile!);
+      const path = resolve(env.GITHUB_WORKSPACE ?? process.cwd(), wanted.webIdentityTokenFile!);
       return { kind: 'web-identity', tokens: fileTokens(path, (file) => readFileSync(file, 'utf8'), mask, clock) };
     }
     case 'github-oidc':
@@ -133,8 +136,8 @@ function identityFor(
         kind: 'web-identity',
         tokens: githubOidcTokens({
           service: oidcTokenServiceFrom(env),
-          audience: settings.audience,
-          policy: retryPolicyFor(settings),
+          audience: wanted.audience,
+          policy: retryPolicyFor(requests),
           deadline,
           clock,
           responseTimeoutMs: REQUEST_TIMEOUTS.responseMs,
@@ -145,8 +148,8 @@ function identityFor(
   }
 }
 
-function maskProxyPassword(settings: Settings, runner: MainDependencies['runner']): void {
-  if (!settings.httpProxy) return;
-  const password = decodeURIComponent(new URL(settings.httpProxy).password);
+function maskProxyPassword(transport: TransportSettings, runner: MainDependencies['runner']): void {
+  if (!transport.httpProxy) return;
+  const password = decodeURIComponent(new URL(transport.httpProxy).password);
   if (password) runner.setSecret(password);
 }

@@ -52,7 +52,8 @@ export function parseSessionNameTemplate(template: string): TemplatePart[] {
     const bad = [...token].find((char) => !ALLOWED_CHAR.test(char));
     if (bad !== undefined) {
       throw new ActionError(
-        `Input role-session-name has the character "${bad}", which STS does not allow: use letters, digits and _ + = , . @ - besides the placeholders ${PLACEHOLDER_LIST}`
+        `Input role-session-name has the character "${bad}", which STS does not allow: use letters, digits and _ + = , ` +
+          `. @ - besides the placeholders ${PLACEHOLDER_LIST}`
       );
     }
     parts.push({ literal: token });
@@ -83,12 +84,14 @@ export function renderSessionName(parts: TemplatePart[], run: RunContext): strin
   const name = pieces.map((piece) => piece.text).join('');
   if (name.length > MAX_LENGTH) {
     throw new ActionError(
-      `Input role-session-name: the fixed part of the template alone makes "${name}" longer than ${MAX_LENGTH} characters: shorten the template`
+      `Input role-session-name: the fixed part of the template alone makes "${name}" longer than ${MAX_LENGTH} ` +
+        `characters: shorten the template`
     );
   }
   if (name.length < MIN_LENGTH) {
     throw new ActionError(
-      `Input role-session-name gives "${name}" for this run, shorter than ${MIN_LENGTH} characters: add literal text or {run_id} to the template`
+      `Input role-session-name gives "${name}" for this run, shorter than ${MIN_LENGTH} characters: add literal text ` +
+        `or {run_id} to the template`
     );
   }
   return name;

@@ -107,7 +107,7 @@ describe('the bundled action under the runner emulation', () => {
     expect(refused.exitCode).toBe(1);
     expect(refused.exported).toEqual({});
     expect(refused.log.at(-1)).toBe(
-      `Error: STS refused ${DEMO_ROLE_ARN} for this run: AccessDenied (HTTP 403): Not authorized to perform sts:AssumeRoleWithWebIdentity. The role's trust policy does not admit this token: compare its Condition with the claims printed above`
+      `Error: STS refused ${DEMO_ROLE_ARN} for this run: AccessDenied (HTTP 403): Not authorized to perform sts:AssumeRoleWithWebIdentity. Either the role's trust policy does not admit this token (compare its Condition with the claims printed above) or no role has this ARN (STS answers the same for both: check the account id and role name)`
     );
   });
 

@@ -59,20 +59,20 @@ describe('settings for profiles and credential sources', () => {
       'role-profiles':
         'deploy = arn:aws:iam::111111111111:role/deploy  # the deployer\n\n# note\naudit=arn:aws:iam::222222222222:role/audit'
     });
-    expect(settings.targets.map((target) => [target.profile, target.role.arn])).toEqual([
+    expect(settings.identity.targets.map((target) => [target.profile, target.role.arn])).toEqual([
       ['deploy', 'arn:aws:iam::111111111111:role/deploy'],
       ['audit', 'arn:aws:iam::222222222222:role/audit']
     ]);
-    expect(settings.outputEnvCredentials).toBe(false);
+    expect(settings.outputs.envCredentials).toBe(false);
   });
 
   it('turns environment export off with aws-profile unless asked', () => {
     const role = 'arn:aws:iam::111111111111:role/deploy';
-    expect(read({ 'role-to-assume': role, 'aws-profile': 'x' }).outputEnvCredentials).toBe(false);
+    expect(read({ 'role-to-assume': role, 'aws-profile': 'x' }).outputs.envCredentials).toBe(false);
     expect(
-      read({ 'role-to-assume': role, 'aws-profile': 'x', 'output-env-credentials': 'true' }).outputEnvCredentials
+      read({ 'role-to-assume': role, 'aws-profile': 'x', 'output-env-credentials': 'true' }).outputs.envCredentials
     ).toBe(true);
-    expect(read({ 'role-to-assume': role }).outputEnvCredentials).toBe(true);
+    expect(read({ 'role-to-assume': role }).outputs.envCredentials).toBe(true);
   });
 
   it('names the profile whose role ARN is wrong', () => {
@@ -83,9 +83,9 @@ describe('settings for profiles and credential sources', () => {
 
   it('picks the credential source', () => {
     const role = 'arn:aws:iam::111111111111:role/deploy';
-    expect(read({ 'role-to-assume': role }).credentialSource).toBe('github-oidc');
-    expect(read({ 'role-to-assume': role, 'web-identity-token-file': 't.jwt' }).credentialSource).toBe('token-file');
-    expect(read({ 'role-to-assume': role, 'role-chaining': 'true' }).credentialSource).toBe('role-chaining');
+    expect(read({ 'role-to-assume': role }).identity.source).toBe('github-oidc');
+    expect(read({ 'role-to-assume': role, 'web-identity-token-file': 't.jwt' }).identity.source).toBe('token-file');
+    expect(read({ 'role-to-assume': role, 'role-chaining': 'true' }).identity.source).toBe('role-chaining');
     expect(() => read({ 'role-to-assume': role, 'role-chaining': 'true', 'web-identity-token-file': 't' })).toThrow(
       'Inputs role-chaining and web-identity-token-file exclude each other'
     );

@@ -6,6 +6,15 @@ import { StsCallError } from '../../src/sts-call-error.ts';
 const settings = readSettings(
   (name) => ({ 'role-to-assume': 'arn:aws:iam::123456789012:role/deploy', 'aws-region': 'eu-west-2' })[name] ?? ''
 );
+const target = settings.identity.targets[0]!;
+const context = {
+  target,
+  nameProfile: false,
+  chaining: false,
+  audience: settings.identity.audience,
+  session: settings.identity.session,
+  transport: settings.transport
+};
 const GITHUB = 'https://token.actions.githubusercontent.com';
 const claims = (extra: Record<string, unknown>) => ({
   iss: GITHUB,
@@ -18,7 +27,7 @@ const denied = new StsCallError('AccessDenied', 'Not authorized to perform sts:A
 describe('AccessDenied diagnosis', () => {
   it('explains each sub form by the rule GitHub applies first', () => {
     const form = (extra: Record<string, unknown>) =>
-      trustPolicyAdvice(claims(extra), settings).find((line) => line.startsWith('sub form:'));
+      trustPolicyAdvice(claims(extra), settings.identity.audience, target).find((line) => line.startsWith('sub form:'));
     expect(
       form({ sub: 'repo:octo-org/octo-repo:environment:prod', environment: 'prod', event_name: 'pull_request' })
     ).toMatch(/^sub form: environment: /);
@@ -34,9 +43,11 @@ describe('AccessDenied diagnosis', () => {
   });
 
   it('gives Conditions keyed by the issuer, for the exact sub and for the whole repository', () => {
-    const advice = trustPolicyAdvice(claims({ sub: 'repo:octo-org/octo-repo:ref:refs/heads/main' }), settings).join(
-      '\n'
-    );
+    const advice = trustPolicyAdvice(
+      claims({ sub: 'repo:octo-org/octo-repo:ref:refs/heads/main' }),
+      settings.identity.audience,
+      target
+    ).join('\n');
     expect(advice).toContain(
       '"token.actions.githubusercontent.com:sub": "repo:octo-org/octo-repo:ref:refs/heads/main"'
     );
@@ -49,7 +60,8 @@ describe('AccessDenied diagnosis', () => {
   it('points at the immutable OWNER@ID/REPO@ID form when the token uses it', () => {
     const advice = trustPolicyAdvice(
       claims({ sub: 'repo:octo-org@987/octo-repo@123:ref:refs/heads/main' }),
-      settings
+      settings.identity.audience,
+      target
     ).join('\n');
     expect(advice).toContain('this repository uses the immutable form OWNER@ID/REPO@ID ("octo-org@987/octo-repo@123")');
     expect(advice).toContain('"token.actions.githubusercontent.com:sub": "repo:octo-org@987/octo-repo@123:*"');
@@ -57,8 +69,7 @@ describe('AccessDenied diagnosis', () => {
 
   it('prints claims, never the token, before a one-line error', () => {
     const error = describeStsFailure(denied, {
-      settings,
-      target: settings.targets[0]!,
+      ...context,
       claims: claims({ sub: 'repo:octo-org/octo-repo:pull_request' }),
       attempts: 1
     });
@@ -74,8 +85,7 @@ describe('targeted STS messages', () => {
   const line = (code: string, message: string, status = 400) =>
     errorLine(
       describeStsFailure(new StsCallError(code, message, status), {
-        settings,
-        target: settings.targets[0]!,
+        ...context,
         claims: claims({}),
         attempts: 1
       })

@@ -195,7 +195,7 @@ describe('main step, in process', () => {
     const { events, run } = harness({});
     const failure = await run().catch((error: unknown) => error);
     expect(errorLine(failure)).toBe(
-      "STS refused arn:aws:iam::123456789012:role/deploy for this run: AccessDenied (HTTP 403): Not authorized to perform sts:AssumeRoleWithWebIdentity. The role's trust policy does not admit this token: compare its Condition with the claims printed above"
+      "STS refused arn:aws:iam::123456789012:role/deploy for this run: AccessDenied (HTTP 403): Not authorized to perform sts:AssumeRoleWithWebIdentity. Either the role's trust policy does not admit this token (compare its Condition with the claims printed above) or no role has this ARN (STS answers the same for both: check the account id and role name)"
     );
     expect(events).toEqual([['mask', JWT]]);
   });

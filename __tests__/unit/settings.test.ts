@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
 import { readSettings } from '../../src/settings.ts';
 
 const ROLE = 'arn:aws:iam::123456789012:role/deploy';
@@ -11,56 +13,78 @@ const read = (inputs: Record<string, string>) =>
 describe('readSettings', () => {
   it('applies the defaults a workflow gets without optional inputs', () => {
     const settings = read({});
-    expect(settings).toMatchObject({
-      region: 'eu-west-2',
-      targets: [{ role: { arn: ROLE, partition: 'aws', accountId: '123456789012', roleName: 'deploy' } }],
-      credentialSource: 'github-oidc',
-      audience: 'sts.amazonaws.com',
-      durationSeconds: 3600,
-      managedSessionPolicies: [],
-      outputEnvCredentials: true,
-      outputCredentials: false,
-      maskAccountId: false,
-      allowedAccountIds: [],
-      unsetCurrentCredentials: false,
-      cleanup: true
+    expect(settings).toEqual({
+      identity: {
+        targets: [{ role: { arn: ROLE, partition: 'aws', accountId: '123456789012', roleName: 'deploy' } }],
+        source: 'github-oidc',
+        audience: 'sts.amazonaws.com',
+        sessionNameTemplate: expect.any(Array),
+        session: { durationSeconds: 3600, managedPolicies: [] }
+      },
+      requests: { maxAttempts: 12, timeoutSeconds: 180 },
+      transport: { region: 'eu-west-2' },
+      outputs: {
+        region: 'eu-west-2',
+        envCredentials: true,
+        stepCredentials: false,
+        maskAccountId: false,
+        allowedAccountIds: [],
+        unsetCurrentCredentials: false,
+        overwriteAwsProfile: false,
+        cleanup: true,
+        jobSummary: true
+      }
     });
-    expect(settings.stsEndpoint).toBeUndefined();
-    expect(settings.inlineSessionPolicy).toBeUndefined();
+  });
+
+  it("reads the same settings from empty inputs as from action.yml's defaults", () => {
+    const metadata = parse(readFileSync(new URL('../../action.yml', import.meta.url), 'utf8')) as {
+      inputs: Record<string, { default?: string }>;
+    };
+    const defaults = Object.fromEntries(
+      Object.entries(metadata.inputs).flatMap(([name, spec]) =>
+        spec.default === undefined ? [] : [[name, spec.default]]
+      )
+    );
+    expect(Object.keys(defaults).length).toBeGreaterThan(5);
+    expect(read(defaults)).toEqual(read({}));
   });
 
   it('uses the China audience for cn- regions unless one is given', () => {
     const china = { 'role-to-assume': 'arn:aws-cn:iam::123456789012:role/deploy', 'aws-region': 'cn-north-1' };
-    expect(read(china).audience).toBe('sts.amazonaws.com.cn');
-    expect(read({ ...china, audience: 'custom' }).audience).toBe('custom');
+    expect(read(china).identity.audience).toBe('sts.amazonaws.com.cn');
+    expect(read({ ...china, audience: 'custom' }).identity.audience).toBe('custom');
   });
 
   it('accepts role paths and GovCloud', () => {
+    const role = (inputs: Record<string, string>) => read(inputs).identity.targets[0]!.role;
+    expect(role({ 'role-to-assume': 'arn:aws:iam::123456789012:role/ci/github/deploy' }).roleName).toBe('deploy');
     expect(
-      read({ 'role-to-assume': 'arn:aws:iam::123456789012:role/ci/github/deploy' }).targets[0]!.role.roleName
-    ).toBe('deploy');
-    expect(
-      read({ 'role-to-assume': 'arn:aws-us-gov:iam::123456789012:role/x', 'aws-region': 'us-gov-west-1' }).targets[0]!
-        .role.partition
+      role({ 'role-to-assume': 'arn:aws-us-gov:iam::123456789012:role/x', 'aws-region': 'us-gov-west-1' }).partition
     ).toBe('aws-us-gov');
   });
 
   it('minifies the inline session policy and splits managed policies by line', () => {
-    const settings = read({
+    const { session } = read({
       'inline-session-policy': '{\n  "Version": "2012-10-17",\n  "Statement": []\n}',
       'managed-session-policies':
         'arn:aws:iam::aws:policy/ReadOnlyAccess\n\n  arn:aws:iam::123456789012:policy/team/limits  \n'
-    });
-    expect(settings.inlineSessionPolicy).toBe('{"Version":"2012-10-17","Statement":[]}');
-    expect(settings.managedSessionPolicies).toEqual([
+    }).identity;
+    expect(session.inlinePolicy).toBe('{"Version":"2012-10-17","Statement":[]}');
+    expect(session.managedPolicies).toEqual([
       'arn:aws:iam::aws:policy/ReadOnlyAccess',
       'arn:aws:iam::123456789012:policy/team/limits'
     ]);
   });
 
+  it('folds disable-retry into the attempts', () => {
+    expect(read({ 'disable-retry': 'true', 'retry-max-attempts': '5' }).requests.maxAttempts).toBe(1);
+    expect(read({ 'retry-max-attempts': '5' }).requests.maxAttempts).toBe(5);
+  });
+
   it('accepts an ARN without account only with a custom STS endpoint', () => {
     const rgw = { 'role-to-assume': 'arn:aws:iam:::role/ci', 'sts-endpoint': 'http://127.0.0.1:8000' };
-    expect(read(rgw).targets[0]!.role.accountId).toBe('');
+    expect(read(rgw).identity.targets[0]!.role.accountId).toBe('');
     expect(() => read({ 'role-to-assume': 'arn:aws:iam:::role/ci' })).toThrow('has no 12-digit account id');
   });
 
