@@ -4,6 +4,7 @@
  * Condition to paste). Pure: no I/O, and never the token itself.
  */
 import { ActionError } from './errors.ts';
+import { neutralise } from './external-text.ts';
 import { OidcRequestError } from './oidc-token.ts';
 import { stsHostFor, type RoleTarget, type SessionRequest, type TransportSettings } from './settings.ts';
 import { StsCallError } from './sts-call-error.ts';
@@ -30,10 +31,10 @@ export function describeOidcFailure(error: unknown, attempts: number): Error {
   }
   if (status !== undefined)
     return new ActionError(
-      `GitHub's OIDC token service answered with ${error.message}: re-run the job; if it persists, GitHub's token service is at fault`
+      `GitHub's OIDC token service answered with ${neutralise(error.message)}: re-run the job; if it persists, GitHub's token service is at fault`
     );
   return new ActionError(
-    `Could not reach GitHub's OIDC token service: ${error.message}${tries}: check the runner's network and proxy settings`
+    `Could not reach GitHub's OIDC token service: ${neutralise(error.message)}${tries}: check the runner's network and proxy settings`
   );
 }
 
@@ -71,6 +72,8 @@ interface FailureFacts {
   role: string;
   /** " (HTTP 403)", or '' without a status. */
   status: string;
+  /** STS's own message, neutralised: it is text from outside. */
+  message: string;
   /** The code, status and STS's own message. */
   raw: string;
   /** " after 3 attempts", or '' after one. */
@@ -79,12 +82,14 @@ interface FailureFacts {
 
 function factsOf(error: StsCallError, context: StsFailureContext): FailureFacts {
   const status = error.httpStatus === undefined ? '' : ` (HTTP ${error.httpStatus})`;
+  const message = neutralise(error.message);
   return {
     error,
     context,
     role: context.target.role.arn,
     status,
-    raw: `${error.code}${status}: ${error.message}`,
+    message,
+    raw: `${neutralise(error.code, 64)}${status}: ${message}`,
     tries: context.attempts > 1 ? ` after ${context.attempts} attempts` : ''
   };
 }
@@ -143,7 +148,7 @@ const STS_FAILURE_RULES: FailureRule[] = [
     when: (error) => error.code === 'InvalidIdentityToken' && /No OpenIDConnect provider found/i.test(error.message),
     explain: ({ context }) =>
       new ActionError(
-        `STS: the role's account has no OIDC provider for ${String(context.claims.iss ?? "GitHub's issuer")}: ` +
+        `STS: the role's account has no OIDC provider for ${claimText(context.claims, 'iss') || "GitHub's issuer"}: ` +
           `create one with that URL and audience "${context.audience}" (IAM > Identity providers), ` +
           'see README Quick start'
       )
@@ -166,17 +171,15 @@ const STS_FAILURE_RULES: FailureRule[] = [
   },
   {
     when: (error) => error.code === 'MalformedPolicyDocument',
-    explain: ({ error }) =>
-      new ActionError(
-        `STS rejected input inline-session-policy: ${error.message}: fix the policy (valid IAM policy JSON)`
-      )
+    explain: ({ message }) =>
+      new ActionError(`STS rejected input inline-session-policy: ${message}: fix the policy (valid IAM policy JSON)`)
   },
   {
     when: (error) => error.code === 'PackedPolicyTooLarge',
-    explain: ({ error }) =>
+    explain: ({ message }) =>
       new ActionError(
         'STS: inline-session-policy and managed-session-policies together are too large once packed ' +
-          `(${error.message}): shorten the inline policy or pass fewer managed policies`
+          `(${message}): shorten the inline policy or pass fewer managed policies`
       )
   },
   {
@@ -189,9 +192,9 @@ const STS_FAILURE_RULES: FailureRule[] = [
   },
   {
     when: (error) => error.code === 'ValidationError',
-    explain: ({ role, error }) =>
+    explain: ({ role, message }) =>
       new ActionError(
-        `STS rejected the request for ${role}: ${error.message}: check role-to-assume, role-session-name ` +
+        `STS rejected the request for ${role}: ${message}: check role-to-assume, role-session-name ` +
           'and role-duration-seconds'
       )
   },
@@ -231,9 +234,11 @@ function fallback({ context, role, tries, raw }: FailureFacts): ActionError {
 
 /** The explanation printed before an AccessDenied: claims, the sub form, ready-to-paste Conditions. */
 export function trustPolicyAdvice(claims: Record<string, unknown>, audience: string, target: RoleTarget): string[] {
-  const text = (name: string): string => (typeof claims[name] === 'string' ? (claims[name] as string) : '');
+  const text = (name: string): string => claimText(claims, name);
   const sub = text('sub');
-  const aud = Array.isArray(claims.aud) ? claims.aud.join(', ') : text('aud') || audience;
+  const aud = Array.isArray(claims.aud)
+    ? claims.aud.map((item) => neutralise(item)).join(', ')
+    : text('aud') || audience;
   const iss = text('iss') || 'https://token.actions.githubusercontent.com';
   const key = iss.replace(/^https?:\/\//, '').replace(/\/+$/, '');
   const repository = text('repository');
@@ -279,13 +284,21 @@ export function trustPolicyAdvice(claims: Record<string, unknown>, audience: str
   return lines;
 }
 
+/** A string claim, neutralised: a token file or another issuer may put anything in it. */
+function claimText(claims: Record<string, unknown>, name: string): string {
+  return typeof claims[name] === 'string' ? neutralise(claims[name]) : '';
+}
+
 function subFormReason(claims: Record<string, unknown>): string {
   if (claims.environment)
-    return `environment: the job runs in environment "${String(claims.environment)}", so sub ends in :environment:NAME`;
+    return (
+      `environment: the job runs in environment "${claimText(claims, 'environment')}", ` +
+      'so sub ends in :environment:NAME'
+    );
   if (claims.event_name === 'pull_request')
     return 'pull_request: the run was triggered by a pull request (and has no environment), so sub ends in :pull_request';
   if (typeof claims.sub === 'string' && /:ref:/.test(claims.sub))
-    return `ref: no environment and not a pull request, so sub names the ref (${String(claims.ref ?? '')})`;
+    return `ref: no environment and not a pull request, so sub names the ref (${claimText(claims, 'ref')})`;
   return 'custom: this organisation or repository customises sub (include_claim_keys); match the sub shown above';
 }
 

@@ -1,3 +1,5 @@
+import { logLine } from './external-text.ts';
+
 /**
  * A failure the user can act on. Its message is one line that names the input or
  * cause and the fix; it is printed as the step's `::error::` as is.
@@ -22,11 +24,12 @@ export function errorLine(error: unknown): string {
   return `Unexpected error: ${oneLine(message) || 'no message'}`;
 }
 
+/** Whatever a message holds (STS text, claims, paths), the error is one neutralised line. */
 function oneLine(text: string): string {
-  return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+  return logLine(text.replace(/\s*[\r\n]+\s*/g, ' ').trim());
 }
 
 /** The lines to print before the error line. */
 export function errorDetails(error: unknown): string[] {
-  return error instanceof ActionError ? error.details : [];
+  return error instanceof ActionError ? error.details.map(logLine) : [];
 }

@@ -1,6 +1,7 @@
 // Entry point of the main step: wires the real runner, environment and clock into runMain.
 import * as core from '@actions/core';
 import { errorDetails, errorLine } from './errors.ts';
+import { logLine } from './external-text.ts';
 import { runMain } from './run-main.ts';
 import { wantsJobSummary } from './settings.ts';
 import { failureSummary } from './summary.ts';
@@ -17,7 +18,8 @@ try {
   await runMain({
     input,
     env: process.env,
-    runner: core,
+    // Every line goes through logLine: whatever text from outside a message holds, it stays one line.
+    runner: { ...core, info: (message: string) => core.info(logLine(message)) },
     clock: {
       now: () => Date.now(),
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

@@ -1,4 +1,5 @@
 import { describeStsFailure, type StsFailureContext } from './diagnosis.ts';
+import { neutralise } from './external-text.ts';
 import { classifyStsFailure } from './failure-class.ts';
 import { REQUEST_TIMEOUTS, withinRemaining, withRetries, type RetryClock, type RetryPolicy } from './retry.ts';
 import type { RoleTarget, SessionRequest, TransportSettings } from './settings.ts';
@@ -45,7 +46,7 @@ export async function obtainCredentials(options: ObtainOptions): Promise<IssuedC
       deadline: options.deadline,
       clock: options.clock,
       classify: (error) => (error instanceof StsCallError ? classifyStsFailure(error) : 'fail'),
-      describe: (error) => (error instanceof StsCallError ? stsFailureSummary(error) : String(error)),
+      describe: (error) => (error instanceof StsCallError ? stsFailureSummary(error) : neutralise(error)),
       onNewToken: () => (identity.kind === 'web-identity' ? identity.tokens.invalidate() : undefined),
       log: options.log,
       attempt: async (remainingMs) => {
@@ -83,5 +84,6 @@ export async function obtainCredentials(options: ObtainOptions): Promise<IssuedC
 }
 
 function stsFailureSummary(error: StsCallError): string {
-  return error.code === 'Unknown' ? `HTTP ${error.httpStatus ?? '?'}` : `${error.code} (${error.message})`;
+  if (error.code === 'Unknown') return `HTTP ${error.httpStatus ?? '?'}`;
+  return `${neutralise(error.code, 64)} (${neutralise(error.message)})`;
 }

@@ -35,6 +35,9 @@ export interface MainDependencies {
 export async function runMain({ input, env, runner, clock, summarise }: MainDependencies): Promise<void> {
   const settings = readSettings(input);
   const { identity: wanted, transport, outputs } = settings;
+  // Masked before any request, so no error line, diagnosis or summary can show it.
+  if (outputs.maskAccountId)
+    for (const { role } of wanted.targets) if (role.accountId) runner.setSecret(role.accountId);
   maskProxyPassword(transport, runner);
   applyProxyInputs(transport, env);
   const sessionName = renderSessionName(wanted.sessionNameTemplate, runContextFrom(env));

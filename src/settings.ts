@@ -119,12 +119,14 @@ export function readSettings(input: InputReader): Settings {
         'credentials; use the profiles (AWS_PROFILE or --profile)'
     );
   }
+  const audience = input('audience') || defaultAudience(region);
+  if (stsEndpoint !== undefined) checkEndpointAudience(stsEndpoint, audience, source);
   return {
     identity: {
       targets,
       source,
       ...optional('webIdentityTokenFile', webIdentityTokenFile || undefined),
-      audience: input('audience') || defaultAudience(region),
+      audience,
       sessionNameTemplate: parseSessionNameTemplate(input('role-session-name') || DEFAULT_SESSION_NAME_TEMPLATE),
       session
     },
@@ -335,6 +337,30 @@ function parseAccountIds(ids: string[]): string[] {
   return ids;
 }
 
+/** Hosts of AWS's own STS endpoints in every partition (regular, FIPS and dual-stack names). */
+const AWS_STS_HOST =
+  /^sts(-fips)?\.([a-z0-9-]+\.)?(amazonaws\.com(\.cn)?|api\.aws|amazonwebservices\.com\.cn|c2s\.ic\.gov|sc2s\.sgov\.gov|cloud\.adc-e\.uk|csp\.hci\.ic\.gov|amazonaws\.eu)$/;
+const AWS_AUDIENCES = ['sts.amazonaws.com', 'sts.amazonaws.com.cn'];
+
+const isLoopback = (url: URL): boolean => ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+
+/**
+ * The endpoint receives the job's OIDC token. A token whose audience AWS accepts could be
+ * replayed at AWS by whoever runs a foreign endpoint, so such an endpoint needs an
+ * audience of its own. What listens on loopback is part of the runner (tests, a local proxy).
+ */
+function checkEndpointAudience(endpoint: string, audience: string, source: CredentialSource): void {
+  const url = new URL(endpoint);
+  if (source === 'role-chaining' || isLoopback(url) || AWS_STS_HOST.test(url.hostname)) return;
+  if (AWS_AUDIENCES.includes(audience)) {
+    throw new ActionError(
+      `Input sts-endpoint ${url.host} is not an AWS STS host, and it would receive the job's OIDC token with ` +
+        `audience "${audience}", which AWS accepts: set input audience to one only that endpoint accepts, ` +
+        'so the token cannot be replayed at AWS'
+    );
+  }
+}
+
 function parseStsEndpoint(value: string): string | undefined {
   if (value === '') return undefined;
   let url: URL;
@@ -345,8 +371,7 @@ function parseStsEndpoint(value: string): string | undefined {
       `Input sts-endpoint "${value}" is not a URL: give one such as https://sts.eu-west-2.amazonaws.com`
     );
   }
-  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopback(url))) {
     throw new ActionError(
       `Input sts-endpoint "${value}" must use https (plain http is allowed only for a loopback address)`
     );

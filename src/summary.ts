@@ -1,4 +1,5 @@
 /** The job summary (GITHUB_STEP_SUMMARY) as Markdown. Pure: main.ts writes it. */
+import { markdownLiteral } from './external-text.ts';
 
 export interface SummaryRole {
   roleArn: string;
@@ -17,7 +18,8 @@ export interface SuccessFacts {
   now: Date;
 }
 
-const code = (text: string): string => `\`${text.replace(/[`|\r\n]/g, ' ')}\``;
+/** Every value in the table, ours or not, is shown literally: it cannot end its cell or the table. */
+const code = (text: string): string => `<code>${markdownLiteral(text)}</code>`;
 
 export function successSummary(facts: SuccessFacts): string {
   const expiry = (date: Date) =>
@@ -49,7 +51,8 @@ export function successSummary(facts: SuccessFacts): string {
 }
 
 export function failureSummary(errorLine: string, details: string[]): string {
-  const lines = ['### AWS credentials: failed', '', `**${errorLine.replace(/\*/g, '\\*')}**`, ''];
-  if (details.length) lines.push('```', ...details, '```', '');
+  const lines = ['### AWS credentials: failed', '', `<b>${markdownLiteral(errorLine)}</b>`, ''];
+  // <pre> rather than a ``` fence: a line of backticks in the details cannot close it.
+  if (details.length) lines.push('<pre>', ...details.map((line) => markdownLiteral(line)), '</pre>', '');
   return lines.join('\n');
 }

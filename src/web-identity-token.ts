@@ -5,6 +5,7 @@
  */
 import { describeOidcFailure } from './diagnosis.ts';
 import { ActionError } from './errors.ts';
+import { neutralise } from './external-text.ts';
 import { classifyOidcFailure } from './failure-class.ts';
 import { decodeJwtClaims, secondsUntilExpiry } from './jwt-claims.ts';
 import { fetchIdToken, OidcRequestError, type OidcTokenService } from './oidc-token.ts';
@@ -59,7 +60,7 @@ export function githubOidcTokens(options: GitHubTokenOptions): TokenProvider {
       deadline: options.deadline,
       clock: options.clock,
       classify: (error) => (error instanceof OidcRequestError ? classifyOidcFailure(error) : 'fail'),
-      describe: (error) => (error instanceof OidcRequestError ? error.message : String(error)),
+      describe: (error) => neutralise(error instanceof OidcRequestError ? error.message : error),
       log: options.log,
       attempt: (remainingMs) => {
         attempts += 1;

@@ -22,6 +22,10 @@ beforeAll(async () => {
   caFile = join(mkdtempSync(join(tmpdir(), 'ca-')), 'ca.pem');
   writeFileSync(caFile, tls.caPem);
   emulation = await startEmulation(tls);
+  // sts.aws.test is not AWS: it gets a token only with an audience of its own (see settings.ts).
+  emulation.sts.providers[0]!.clientIds.push(STS_HOST);
+  for (const role of emulation.sts.roles.values())
+    role.trust = { StringEquals: { 'token.actions.githubusercontent.com:aud': STS_HOST } };
   proxy = await startTestProxy();
 });
 afterAll(async () => {
@@ -43,7 +47,7 @@ function job(env: Record<string, string>) {
   });
 }
 const inputs = (extra: Record<string, string> = {}) =>
-  emulation.inputs({ 'sts-endpoint': `https://${STS_HOST}:${emulation.sts.tlsPort}`, ...extra });
+  emulation.inputs({ 'sts-endpoint': `https://${STS_HOST}:${emulation.sts.tlsPort}`, audience: STS_HOST, ...extra });
 
 describe('proxies', () => {
   it('sends the token request and STS through HTTPS_PROXY', async () => {

@@ -17,13 +17,13 @@ describe('job summary', () => {
           '',
           '\\| \\| \\|',
           '\\|---\\|---\\|',
-          '\\| Role \\| `arn:aws:iam::123456789012:role/deploy` \\|',
-          '\\| Account \\| `123456789012` \\|',
+          '\\| Role \\| <code>arn:aws:iam::123456789012:role/deploy</code> \\|',
+          '\\| Account \\| <code>123456789012</code> \\|',
           '\\| Expires \\| \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.000Z \\(in 60 min\\) \\|',
-          '\\| Session name \\| `gha-4242-1` \\|',
-          '\\| Region \\| `eu-west-2` \\|',
-          '\\| Audience \\| `sts.amazonaws.com` \\|',
-          "\\| Token's sub \\| `repo:octo-org/octo-repo:environment:production` \\|"
+          '\\| Session name \\| <code>gha-4242-1</code> \\|',
+          '\\| Region \\| <code>eu-west-2</code> \\|',
+          '\\| Audience \\| <code>sts.amazonaws.com</code> \\|',
+          "\\| Token's sub \\| <code>repo:octo-org/octo-repo:environment:production</code> \\|"
         ].join('\\n')
       )
     );
@@ -38,16 +38,16 @@ describe('job summary', () => {
     emulation.sts.roles.forEach((role) => (role.trust = { StringEquals: { 'x:sub': 'nobody' } }));
     const main = await emulation.job().uses(emulation.inputs());
     expect(main.summary).toMatch(
-      /^### AWS credentials: failed\n\n\*\*STS refused arn:aws:iam::123456789012:role\/deploy for this run: AccessDenied/
+      /^### AWS credentials: failed\n\n<b>STS refused arn:aws:iam::123456789012:role\/deploy for this run: AccessDenied/
     );
     expect(main.summary).toContain(
-      "```\nThe token's claims (the token itself is never printed):\n  sub: repo:octo-org/octo-repo:ref:refs/heads/main\n"
+      "<pre>\nThe token's claims (the token itself is never printed):\n  sub: repo:octo-org/octo-repo:ref:refs/heads/main\n"
     );
   });
 
   it('is summarised even when an input is invalid, and not at all with job-summary: false', async () => {
     const invalid = await emulation.job().uses(emulation.inputs({ 'role-duration-seconds': '1' }));
-    expect(invalid.summary).toContain('**Input role-duration-seconds "1" must be');
+    expect(invalid.summary).toContain('<b>Input role-duration-seconds "1" must be');
     const off = await emulation.job().uses(emulation.inputs({ 'job-summary': 'false' }));
     expect(off.exitCode).toBe(0);
     expect(off.summary).toBe('');
