@@ -1,12 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { REPO_ROOT } from '../../emulator/runner.ts';
+import { platformEnv, REPO_ROOT } from '../../emulator/runner.ts';
 
 describe('npm run demo', () => {
   it('shows the assumed role, the later step’s identity and the cleared variables, and exits 0', () => {
     const demo = spawnSync(process.execPath, ['emulator/demo.ts'], {
       cwd: REPO_ROOT,
       encoding: 'utf8',
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' }
+      env: { ...platformEnv(), HOME: process.env.HOME ?? '' }
     });
     expect(demo.stderr).toBe('');
     expect(demo.status).toBe(0);
