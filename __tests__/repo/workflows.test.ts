@@ -3,6 +3,7 @@
  * steps that use this action pass only inputs it declares, and every required one.
  * The repository's own workflows run other actions only at a full commit SHA (a tag can
  * be moved to other code; this action handles credentials), with the version beside it.
+ * Every ```yaml block of the README is a whole workflow a reader can paste, and passes too.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -113,5 +114,37 @@ describe('pinned actions', () => {
     expect(unpinned(workflow(`actions/checkout@${sha}`))).toHaveLength(1);
     expect(unpinned(workflow(`github/codeql-action/init@${sha} # v4.36.2`))).toEqual([]);
     expect(() => unpinned(workflow(`{ uses: 'actions/checkout@v7' }`).replace('- uses: ', '- '))).toThrow();
+  });
+});
+
+/** The README's ```yaml blocks, named by the line they start on. */
+const readmeBlocks: [string, string][] = [
+  ...readFileSync(join(REPO_ROOT, 'README.md'), 'utf8').matchAll(/^```yaml\n([\s\S]*?)^```$/gm)
+].map((match) => [`README.md line ${match.input.slice(0, match.index).split('\n').length}`, match[1]!]);
+
+describe('README workflows', () => {
+  it('finds the yaml blocks', () => {
+    expect(readmeBlocks.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it.each(readmeBlocks)('%s is a complete workflow that passes actionlint', async (name, text) => {
+    const workflow = parse(text) as Record<string, unknown>;
+    expect(Object.keys(workflow)).toEqual(expect.arrayContaining(['on', 'jobs']));
+    expect(await runLint(text, `${name}.yml`)).toEqual([]);
+  });
+
+  it.each(readmeBlocks)('%s gives this action only inputs it declares, and every required one', (_name, text) => {
+    const workflow = parse(text) as {
+      jobs: Record<string, { steps?: { uses?: string; with?: Record<string, unknown> }[] }>;
+    };
+    const steps = Object.values(workflow.jobs).flatMap((job) => job.steps ?? []);
+    const ours = steps.filter((step) => step.uses === 'OWNER/REPO@v1');
+    expect(ours.length).toBeGreaterThan(0);
+    for (const step of ours) {
+      const given = Object.keys(step.with ?? {});
+      expect(given.filter((input) => !(input in action.inputs))).toEqual([]);
+      if (!given.includes('role-profiles')) expect(given).toContain('role-to-assume');
+      expect(given).toContain('aws-region');
+    }
   });
 });
