@@ -16,5 +16,8 @@ describe('npm run demo', () => {
     expect(demo.stdout).toMatch(/"Arn": ?"arn:aws:sts::123456789012:assumed-role\/deploy\/gha-4242-1"/);
     expect(demo.stdout).toContain('AWS_SECRET_ACCESS_KEY=""');
     expect(demo.stdout).toContain('Demo passed');
+    // Its output is a pipe here, as in a CI log or `npm run demo > file`: no terminal escape codes.
+    expect(demo.stdout).toContain('\n== Step 1: uses: ./  (main)\n');
+    expect(demo.stdout).not.toContain('\x1b');
   });
 });
