@@ -11,7 +11,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startEmulation, type Emulation } from '../emulator/emulation.ts';
-import { REPO_ROOT, type StepResult } from '../emulator/runner.ts';
+import { platformEnv, REPO_ROOT, type StepResult } from '../emulator/runner.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -59,7 +59,7 @@ function downloadSize(): { tarBytes: number; gzipBytes: number; files: number } 
 async function spawnWall(command: string, args: string[]): Promise<number> {
   const started = performance.now();
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(command, args, { stdio: 'ignore', env: { PATH: process.env.PATH ?? '' } });
+    const child = spawn(command, args, { stdio: 'ignore', env: platformEnv() });
     child.on('error', reject);
     child.on('close', () => resolve());
   });

@@ -16,7 +16,9 @@ const VARIABLES = [
   'AWS_REGION',
   'AWS_DEFAULT_REGION'
 ];
-const heading = (text: string): void => console.log(`\n\x1b[1m== ${text}\x1b[0m`);
+// Bold headings only on a terminal, and not when NO_COLOR is set (no-color.org).
+const bold = process.stdout.isTTY && !process.env.NO_COLOR;
+const heading = (text: string): void => console.log(bold ? `\n\x1b[1m== ${text}\x1b[0m` : `\n== ${text}`);
 const show = (step: StepResult): void => {
   for (const line of step.log) console.log(`   | ${line}`);
 };

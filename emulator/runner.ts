@@ -1,5 +1,5 @@
 /*
- * Runs the bundled action the way the GitHub runner does (see shared field notes):
+ * Runs the bundled action the way the GitHub runner does (docs/runner-contract.md):
  * `node24 dist/main/index.js` with no arguments, INPUT_ variables including action.yml
  * defaults, fresh file-command files per step applied after the process exits, STATE_
  * variables for post, posts in reverse order at job end, and the log rendered as GitHub
@@ -48,6 +48,26 @@ export interface JobOptions {
 interface PendingPost {
   inputs: Record<string, string>;
   state: Record<string, string>;
+}
+
+/** The runner's RUNNER_OS for this platform. */
+const RUNNER_OS = ({ win32: 'Windows', darwin: 'macOS' } as Record<string, string>)[process.platform] ?? 'Linux';
+
+/**
+ * What a process needs from the machine's environment to start and use the network: on
+ * Windows, Winsock and the OS's crypto fail without SystemRoot. Everything else a step
+ * sees is set by the job.
+ */
+export function platformEnv(): Record<string, string> {
+  const names = [
+    'PATH',
+    ...(process.platform === 'win32'
+      ? ['SystemRoot', 'SYSTEMDRIVE', 'WINDIR', 'TEMP', 'TMP', 'PATHEXT', 'COMSPEC']
+      : [])
+  ];
+  const env: Record<string, string> = {};
+  for (const name of names) env[name] = process.env[name] ?? '';
+  return env;
 }
 
 const actionDefaults = (actionDir: string): Record<string, string> => {
@@ -108,7 +128,7 @@ export class Job {
       GITHUB_WORKFLOW_REF: 'octo-org/octo-repo/.github/workflows/deploy.yml@refs/heads/main',
       GITHUB_WORKSPACE: join(this.root, 'workspace'),
       RUNNER_TEMP: join(this.root, 'temp'),
-      RUNNER_OS: 'Linux',
+      RUNNER_OS,
       ...this.options.github
     };
   }
@@ -140,7 +160,7 @@ export class Job {
 
   private stepEnv(step: string, inputs: Record<string, string>, state: Record<string, string>): Record<string, string> {
     const env: Record<string, string> = {
-      PATH: process.env.PATH ?? '',
+      ...platformEnv(),
       HOME: process.env.HOME ?? this.root,
       ...this.env
     };

@@ -4,7 +4,7 @@
 #   ceph-rgw.sh install      apt-get install the Debian packages (and the AWS CLI)
 #   ceph-rgw.sh up DIR       start it; writes DIR/env (RGW_ENDPOINT, admin keys, PIDs)
 #   ceph-rgw.sh down DIR     stop it
-# See shared/docs/ceph-rgw-sts.md for why each setting is what it is.
+# docs/ceph-rgw.md says why each setting is what it is, and what RGW checks.
 set -euo pipefail
 
 PACKAGES=(radosgw ceph-mon ceph-osd awscli)

@@ -65,7 +65,8 @@ describe('aws-profile', () => {
     expect(readFileSync(awsFile('config'), 'utf8')).toMatch(
       /^\[default\]\nregion = us-east-1\noutput = json\n# .*\n\[profile deploy\]\nregion = eu-west-2\n$/
     );
-    expect(statSync(awsFile('credentials')).mode & 0o777).toBe(0o600);
+    // Windows has no POSIX permission bits (stat reports 0o666 for any writable file).
+    if (process.platform !== 'win32') expect(statSync(awsFile('credentials')).mode & 0o777).toBe(0o600);
     expect(main.log.at(-1)).toMatch(
       /^Assumed arn:aws:iam::123456789012:role\/deploy as session gha-4242-1 into profile deploy; credentials expire/
     );
