@@ -283,7 +283,8 @@ export function findDangers(policy: TrustPolicy, options: CheckOptions): Danger[
         'other-issuer',
         `its Federated principal ${others.map((entry) => entry.arn).join(', ')} is not the provider for issuer ${options.issuer}: ` +
           'tokens from that issuer are never admitted by it (or it trusts another identity provider)',
-        `name arn:aws:iam::ACCOUNT_ID:oidc-provider/${providerName}, and create that provider (URL ${options.issuer}) if the account lacks it`
+        `name arn:aws:iam::ACCOUNT_ID:oidc-provider/${providerName}, ` +
+          `and create that provider (URL ${options.issuer}) if the account lacks it`
       );
     }
     if (!providers.some((entry) => entry.name.toLowerCase() === provider) && !trustsAnyone(statement)) return;
@@ -299,7 +300,8 @@ export function findDangers(policy: TrustPolicy, options: CheckOptions): Danger[
     if (foreignKeys.length) {
       danger(
         'other-issuer',
-        `condition keys ${foreignKeys.join(', ')} belong to another issuer than ${options.issuer}: they are absent from its tokens' requests`,
+        `condition keys ${foreignKeys.join(', ')} belong to another issuer than ${options.issuer}: ` +
+          "they are absent from its tokens' requests",
         `use ${providerName}:sub and ${providerName}:aud`
       );
     }
