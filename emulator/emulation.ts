@@ -5,6 +5,8 @@ import { startStsStub, type StsStub } from './sts-stub.ts';
 import type { TlsMaterial } from './tls.ts';
 
 export const DEMO_ROLE_ARN = 'arn:aws:iam::123456789012:role/deploy';
+/** GitHub's issuer https://token.actions.githubusercontent.com as IAM names it. */
+export const GITHUB_PROVIDER_NAME = 'token.actions.githubusercontent.com';
 
 export interface Emulation {
   issuer: OidcIssuer;
@@ -22,7 +24,8 @@ export async function startEmulation(tls?: TlsMaterial): Promise<Emulation> {
   const sts = await startStsStub(tls);
   // As an AWS account set up per the README: GitHub's provider with audience
   // sts.amazonaws.com, and a role trusting this repository.
-  sts.providers.push({ issuer: issuer.url, clientIds: ['sts.amazonaws.com'] });
+  // The local issuer stands in for GitHub's, so trust policies name GitHub's provider and keys.
+  sts.providers.push({ issuer: issuer.url, clientIds: ['sts.amazonaws.com'], name: GITHUB_PROVIDER_NAME });
   sts.addRole({
     arn: DEMO_ROLE_ARN,
     maxSessionDuration: 3600,

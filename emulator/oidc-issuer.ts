@@ -5,6 +5,7 @@
  * (our stub or Ceph RGW) can verify the tokens.
  */
 import { exportJWK, SignJWT } from 'jose';
+import { githubSubject } from '../tools/trust-check.ts';
 import { startLocalServer, type Handler, type LocalServer } from './http-server.ts';
 import { generateRsaKeys, selfSignedCertificate, type TlsMaterial } from './tls.ts';
 
@@ -20,24 +21,14 @@ export interface RunDescription {
   /** Other claims to set or override (e.g. a custom sub). */
   extraClaims?: Record<string, string>;
   lifetimeSeconds?: number;
+  /** The iss claim, when this local service stands in for another issuer (e.g. GitHub's); default its own URL. */
+  issuer?: string;
 }
 
 export const DEFAULT_RUN: RunDescription = { owner: 'octo-org', repo: 'octo-repo', form: 'branch', name: 'main' };
 
 /** GitHub's sub: environment, then pull_request, then ref — the first that applies. */
-export function subjectFor(run: RunDescription): string {
-  const repository = `repo:${run.owner}/${run.repo}`;
-  switch (run.form) {
-    case 'environment':
-      return `${repository}:environment:${run.name}`;
-    case 'pull_request':
-      return `${repository}:pull_request`;
-    case 'tag':
-      return `${repository}:ref:refs/tags/${run.name}`;
-    case 'branch':
-      return `${repository}:ref:refs/heads/${run.name}`;
-  }
-}
+export const subjectFor = (run: RunDescription): string => githubSubject({ owner: run.owner, repo: run.repo }, run);
 
 function claimsFor(run: RunDescription): Record<string, string> {
   const ref =
@@ -119,7 +110,7 @@ export async function startOidcIssuer(tls?: TlsMaterial): Promise<OidcIssuer> {
     const lifetime = issuer.run.lifetimeSeconds ?? 300;
     return new SignJWT({
       ...claimsFor(issuer.run),
-      iss: issuerUrl,
+      iss: issuer.run.issuer ?? issuerUrl,
       aud: audience,
       iat: now,
       nbf: now - 5,

@@ -12,18 +12,23 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
 import { startLocalServer, type Handler } from './http-server.ts';
 import type { TlsMaterial } from './tls.ts';
-
-type ConditionValues = Record<string, string | string[]>;
-/** An IAM trust policy Condition block; keys end in ":sub", ":aud" or another claim. */
-export interface TrustCondition {
-  StringEquals?: ConditionValues;
-  StringLike?: ConditionValues;
-}
+import {
+  checkTrustPolicy,
+  evaluateTrustPolicy,
+  policyFromCondition,
+  providerArnFor,
+  providerNameOf,
+  wildcardMatch,
+  type ConditionBlock,
+  type TrustPolicy,
+  type TrustVerdict
+} from '../tools/trust-policy.ts';
 
 export interface RoleDefinition {
   arn: string;
   maxSessionDuration: number;
-  trust: TrustCondition;
+  /** The role's trust policy, or just a Condition block (one Allow statement for the provider). */
+  trust: TrustPolicy | ConditionBlock;
   /** Assumed-role session ARNs (wildcards allowed) whose credentials may AssumeRole into this role. */
   trustedSessions?: string[];
 }
@@ -31,6 +36,13 @@ export interface RoleDefinition {
 export interface OidcProviderDefinition {
   issuer: string;
   clientIds: string[];
+  /**
+   * The provider's name in IAM, which prefixes its condition keys and ends its ARN; by default
+   * the issuer without https://. The emulation registers its local issuer as GitHub's.
+   */
+  name?: string;
+  /** Where to fetch the discovery document when a local service stands in for the issuer; default the issuer. */
+  keysFrom?: string;
 }
 
 export type StsFault =
@@ -59,6 +71,8 @@ export interface StsRequestRecord {
   params: Record<string, string>;
   status: number;
   code?: string;
+  /** For AssumeRoleWithWebIdentity: the trust policy's verdict on the token. */
+  trust?: TrustVerdict;
 }
 
 export interface StsStub {
@@ -99,25 +113,20 @@ function errorXml(error: StsError): string {
   return `<ErrorResponse xmlns="${NS}">\n  <Error>\n    <Type>${type}</Type>\n    <Code>${error.code}</Code>\n    <Message>${escapeXml(error.message)}</Message>\n  </Error>\n  <RequestId>${randomUUID()}</RequestId>\n</ErrorResponse>\n`;
 }
 
-function wildcardMatch(pattern: string, value: string): boolean {
-  const regex = pattern
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.');
-  return new RegExp(`^${regex}$`).test(value);
-}
-
-/** IAM semantics: every key must match; within a key, any of its values. */
-export function trustAllows(condition: TrustCondition, claims: Record<string, unknown>): boolean {
-  const check = (values: ConditionValues | undefined, match: (pattern: string, value: string) => boolean): boolean =>
-    Object.entries(values ?? {}).every(([key, expected]) => {
-      const claim = claims[key.slice(key.lastIndexOf(':') + 1)];
-      const actual = Array.isArray(claim) ? claim.map(String) : [String(claim ?? '')];
-      return (Array.isArray(expected) ? expected : [expected]).some((pattern) =>
-        actual.some((value) => match(pattern, value))
-      );
-    });
-  return check(condition.StringEquals, (a, b) => a === b) && check(condition.StringLike, wildcardMatch);
+/** What IAM decides for this token: the role's trust policy, evaluated by the same code as check-trust. */
+function trustVerdict(
+  role: RoleDefinition,
+  provider: OidcProviderDefinition,
+  claims: Record<string, unknown>
+): TrustVerdict {
+  const [, partition = 'aws', , , accountId = ''] = role.arn.split(':');
+  const providerName = provider.name ?? providerNameOf(provider.issuer);
+  const providerArn = providerArnFor(partition, accountId, providerName);
+  const policy =
+    'Statement' in role.trust
+      ? checkTrustPolicy(role.trust)
+      : policyFromCondition(role.trust as ConditionBlock, providerArn);
+  return evaluateTrustPolicy(policy, { providerName, providerArn, claims });
 }
 
 /** The AssumedRoleUser and Credentials elements both AssumeRole calls answer with. */
@@ -166,7 +175,9 @@ export async function startStsStub(tls?: TlsMaterial): Promise<StsStub> {
     return windowCount > stub.ratePerSecond;
   };
 
-  const verifyToken = async (token: string): Promise<Record<string, unknown>> => {
+  const verifyToken = async (
+    token: string
+  ): Promise<{ claims: Record<string, unknown>; provider: OidcProviderDefinition }> => {
     let unverified: Record<string, unknown>;
     try {
       unverified = decodeJwt(token);
@@ -186,7 +197,9 @@ export async function startStsStub(tls?: TlsMaterial): Promise<StsStub> {
       );
     let jwks = jwksByIssuer.get(provider.issuer);
     if (!jwks) {
-      const discovery = (await (await fetch(`${provider.issuer}/.well-known/openid-configuration`)).json()) as {
+      const discovery = (await (
+        await fetch(`${provider.keysFrom ?? provider.issuer}/.well-known/openid-configuration`)
+      ).json()) as {
         jwks_uri: string;
       };
       jwks = createRemoteJWKSet(new URL(discovery.jwks_uri));
@@ -198,7 +211,7 @@ export async function startStsStub(tls?: TlsMaterial): Promise<StsStub> {
       if (!audiences.some((audience) => audience !== undefined && provider.clientIds.includes(audience))) {
         throw new StsError(400, 'InvalidIdentityToken', 'Incorrect token audience');
       }
-      return payload as Record<string, unknown>;
+      return { claims: payload as Record<string, unknown>, provider };
     } catch (error) {
       if (error instanceof StsError) throw error;
       if (error instanceof joseErrors.JWTExpired) {
@@ -216,7 +229,10 @@ export async function startStsStub(tls?: TlsMaterial): Promise<StsStub> {
     }
   };
 
-  const assumeRoleWithWebIdentity = async (params: Record<string, string>): Promise<string> => {
+  const assumeRoleWithWebIdentity = async (
+    params: Record<string, string>,
+    record: StsRequestRecord
+  ): Promise<string> => {
     const sessionName = params.RoleSessionName ?? '';
     if (!SESSION_NAME.test(sessionName)) {
       throw new StsError(
@@ -233,9 +249,11 @@ export async function startStsStub(tls?: TlsMaterial): Promise<StsStub> {
         `1 validation error detected: Value '${params.DurationSeconds}' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200`
       );
     }
-    const claims = await verifyToken(params.WebIdentityToken ?? '');
+    const { claims, provider } = await verifyToken(params.WebIdentityToken ?? '');
     const role = stub.roles.get(params.RoleArn ?? '');
-    if (!role || !trustAllows(role.trust, claims)) {
+    const verdict = role && trustVerdict(role, provider, claims);
+    record.trust = verdict;
+    if (!role || verdict?.decision !== 'allowed') {
       throw new StsError(403, 'AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity');
     }
     if (duration > role.maxSessionDuration) {
@@ -392,7 +410,7 @@ ${sessionXml(session, duration)}
       }
       if (action.startsWith('AssumeRole') && overRate()) throw new StsError(400, 'Throttling', 'Rate exceeded');
       let xml: string;
-      if (action === 'AssumeRoleWithWebIdentity') xml = await assumeRoleWithWebIdentity(params);
+      if (action === 'AssumeRoleWithWebIdentity') xml = await assumeRoleWithWebIdentity(params, record);
       else if (action === 'AssumeRole') xml = await assumeRole(request, body, params);
       else if (action === 'GetCallerIdentity') xml = await getCallerIdentity(request, body);
       else

@@ -116,7 +116,7 @@ describe('the bundled action under the runner emulation', () => {
     emulation.sts.addRole({
       arn: DEMO_ROLE_ARN,
       maxSessionDuration: 3600,
-      trust: { StringEquals: { 'x:aud': 'my-audience' } }
+      trust: { StringEquals: { 'token.actions.githubusercontent.com:aud': 'my-audience' } }
     });
     const main = await emulation.job().uses(emulation.inputs({ audience: 'my-audience' }));
     expect(main.exitCode).toBe(0);
@@ -143,7 +143,7 @@ describe('the bundled action under the runner emulation', () => {
     emulation.sts.addRole({
       arn: second,
       maxSessionDuration: 3600,
-      trust: { StringLike: { 'x:sub': 'repo:octo-org/*' } }
+      trust: { StringLike: { 'token.actions.githubusercontent.com:sub': 'repo:octo-org/*' } }
     });
     const job = emulation.job();
     await job.uses(emulation.inputs());

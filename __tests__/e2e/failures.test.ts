@@ -62,7 +62,7 @@ describe('permanent failures fail at once', () => {
     emulation.issuer.run = { ...emulation.issuer.run, form: 'environment', name: 'production' };
     emulation.sts.addRole({
       ...emulation.sts.roles.values().next().value!,
-      trust: { StringLike: { 'x:sub': 'repo:octo-org/octo-repo:ref:*' } }
+      trust: { StringLike: { 'token.actions.githubusercontent.com:sub': 'repo:octo-org/octo-repo:ref:*' } }
     });
     const main = await emulation.job().uses(emulation.inputs());
     expect(main.exitCode).toBe(1);

@@ -51,7 +51,9 @@ describe.each([false, true])('masking audit (RUNNER_DEBUG %s)', (debug) => {
       emulations.push(emulation);
       emulation.sts.faults.push(...(scenario.faults ?? []));
       if (scenario.trustNobody)
-        emulation.sts.roles.forEach((role) => (role.trust = { StringEquals: { 'x:sub': 'nobody' } }));
+        emulation.sts.roles.forEach(
+          (role) => (role.trust = { StringEquals: { 'token.actions.githubusercontent.com:sub': 'nobody' } })
+        );
       // Profiles go to a private HOME, never the developer's own ~/.aws.
       const job = emulation.job({ debug, env: { HOME: mkdtempSync(join(tmpdir(), 'home-')) } });
       const steps: StepResult[] = [await job.uses(emulation.inputs(scenario.inputs))];

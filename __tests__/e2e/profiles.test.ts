@@ -31,7 +31,7 @@ beforeEach(async () => {
   emulation.sts.addRole({
     arn: AUDIT_ROLE,
     maxSessionDuration: 3600,
-    trust: { StringLike: { 'x:sub': 'repo:octo-org/octo-repo:*' } }
+    trust: { StringLike: { 'token.actions.githubusercontent.com:sub': 'repo:octo-org/octo-repo:*' } }
   });
   home = mkdtempSync(join(tmpdir(), 'home-'));
 });
@@ -147,7 +147,7 @@ describe('role-profiles: several roles in one step', () => {
     emulation.sts.addRole({
       arn: AUDIT_ROLE,
       maxSessionDuration: 3600,
-      trust: { StringEquals: { 'x:sub': 'nobody' } }
+      trust: { StringEquals: { 'token.actions.githubusercontent.com:sub': 'nobody' } }
     });
     const main = await emulation.job({ env: { HOME: home } }).uses(inputs());
     expect(main.exitCode).toBe(1);

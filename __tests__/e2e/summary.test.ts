@@ -35,7 +35,9 @@ describe('job summary', () => {
   });
 
   it('carries the diagnosis on failure', async () => {
-    emulation.sts.roles.forEach((role) => (role.trust = { StringEquals: { 'x:sub': 'nobody' } }));
+    emulation.sts.roles.forEach(
+      (role) => (role.trust = { StringEquals: { 'token.actions.githubusercontent.com:sub': 'nobody' } })
+    );
     const main = await emulation.job().uses(emulation.inputs());
     expect(main.summary).toMatch(
       /^### AWS credentials: failed\n\n<b>STS refused arn:aws:iam::123456789012:role\/deploy for this run: AccessDenied/

@@ -1,6 +1,5 @@
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DEMO_ROLE_ARN, startEmulation, type Emulation } from '../../emulator/emulation.ts';
-import { trustAllows } from '../../emulator/sts-stub.ts';
 
 let emulation: Emulation;
 beforeAll(async () => {
@@ -61,19 +60,54 @@ describe('the STS stub refuses what AWS refuses', () => {
     });
   });
 
-  it('evaluates StringEquals and StringLike as IAM does', () => {
-    const claims = { sub: 'repo:octo-org/octo-repo:environment:prod', aud: 'sts.amazonaws.com' };
-    expect(trustAllows({ StringLike: { 'x:sub': 'repo:octo-org/octo-repo:*' } }, claims)).toBe(true);
-    expect(trustAllows({ StringLike: { 'x:sub': 'repo:Octo-Org/octo-repo:*' } }, claims)).toBe(false);
+  it('decides with the trust-policy evaluator: a full policy document, the provider named, Deny winning', async () => {
+    const provider = 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com';
+    const allowRepository = {
+      Effect: 'Allow',
+      Principal: { Federated: provider },
+      Action: 'sts:AssumeRoleWithWebIdentity',
+      Condition: { StringLike: { 'token.actions.githubusercontent.com:sub': 'repo:octo-org/octo-repo:*' } }
+    } as const;
+    const original = emulation.sts.roles.get(DEMO_ROLE_ARN)!;
+    const token = await emulation.issuer.issue('sts.amazonaws.com');
+    const withTrust = async (...statements: object[]) => {
+      emulation.sts.addRole({
+        arn: DEMO_ROLE_ARN,
+        maxSessionDuration: 3600,
+        trust: { Version: '2012-10-17', Statement: statements as never }
+      });
+      const answer = await assume(token);
+      return { status: answer.status, decision: emulation.sts.requests.at(-1)!.trust?.decision };
+    };
+    expect(await withTrust(allowRepository)).toEqual({ status: 200, decision: 'allowed' });
+    // The same conditions for another provider's ARN, or with another provider's keys, do not admit it.
+    expect(await withTrust({ ...allowRepository, Principal: { Federated: provider.replace('token.', 'x.') } })).toEqual(
+      {
+        status: 403,
+        decision: 'not-allowed'
+      }
+    );
     expect(
-      trustAllows(
-        { StringEquals: { 'x:sub': ['repo:a/b:pull_request', claims.sub], 'x:aud': 'sts.amazonaws.com' } },
-        claims
-      )
-    ).toBe(true);
+      await withTrust({
+        ...allowRepository,
+        Condition: { StringLike: { 'x.example:sub': 'repo:octo-org/octo-repo:*' } }
+      })
+    ).toEqual({ status: 403, decision: 'not-allowed' });
     expect(
-      trustAllows({ StringEquals: { 'x:aud': 'sts.amazonaws.com' }, StringLike: { 'x:sub': 'repo:*:ref:*' } }, claims)
-    ).toBe(false);
+      await withTrust(allowRepository, {
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 'sts:*',
+        Condition: {
+          StringEquals: { 'token.actions.githubusercontent.com:sub': 'repo:octo-org/octo-repo:ref:refs/heads/main' }
+        }
+      })
+    ).toEqual({ status: 403, decision: 'denied' });
+    // What it cannot evaluate, it refuses and names.
+    expect(
+      await withTrust({ ...allowRepository, Condition: { IpAddress: { 'aws:SourceIp': '192.0.2.0/24' } } })
+    ).toEqual({ status: 403, decision: 'unknown' });
+    emulation.sts.addRole(original);
   });
 
   it('answers GetCallerIdentity only to requests signed with the exact issued credentials', async () => {

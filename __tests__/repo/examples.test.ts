@@ -1,14 +1,28 @@
 /*
- * The CloudFormation and Terraform examples produce trust conditions that admit
- * exactly the intended sub form and nothing else, checked with the same IAM condition
- * evaluation and GitHub sub rules the emulator uses.
+ * The CloudFormation and Terraform examples produce trust policies that admit exactly
+ * the intended sub form and nothing else, and that check-trust finds no danger in:
+ * the same evaluator and GitHub sub rules the emulator's STS uses.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, type Tags } from 'yaml';
-import { subjectFor, type RunDescription } from '../../emulator/oidc-issuer.ts';
 import { REPO_ROOT } from '../../emulator/runner.ts';
-import { trustAllows, type TrustCondition } from '../../emulator/sts-stub.ts';
+import {
+  checkTrust,
+  GITHUB_ISSUER,
+  githubSubject,
+  runsFromWorkflow,
+  type Repository,
+  type RunCase
+} from '../../tools/trust-check.ts';
+import {
+  checkTrustPolicy,
+  evaluateTrustPolicy,
+  providerArnFor,
+  providerNameOf,
+  type PolicyStatement,
+  type TrustPolicy
+} from '../../tools/trust-policy.ts';
 
 type Node = unknown;
 const scalarTag = (tag: string, key: string) => ({ tag, resolve: (value: string) => ({ [key]: value }) });
@@ -47,20 +61,44 @@ function evaluate(node: Node, params: Record<string, string>, conditions: Record
   return Object.fromEntries(entries.map(([name, child]) => [name, evaluate(child, params, conditions)]));
 }
 
-const runs: Record<string, RunDescription> = {
-  mainBranch: { owner: 'octo-org', repo: 'octo-repo', form: 'branch', name: 'main' },
-  otherBranch: { owner: 'octo-org', repo: 'octo-repo', form: 'branch', name: 'feature' },
-  tag: { owner: 'octo-org', repo: 'octo-repo', form: 'tag', name: 'v1' },
-  pullRequest: { owner: 'octo-org', repo: 'octo-repo', form: 'pull_request', name: '' },
-  production: { owner: 'octo-org', repo: 'octo-repo', form: 'environment', name: 'production' },
-  staging: { owner: 'octo-org', repo: 'octo-repo', form: 'environment', name: 'staging' },
-  otherRepo: { owner: 'octo-org', repo: 'other-repo', form: 'branch', name: 'main' },
-  wrongCase: { owner: 'Octo-Org', repo: 'octo-repo', form: 'branch', name: 'main' }
+const ACCOUNT = '123456789012';
+const PROVIDER = providerNameOf(GITHUB_ISSUER);
+const PROVIDER_ARN = providerArnFor('aws', ACCOUNT, PROVIDER);
+const octo: Repository = { owner: 'octo-org', repo: 'octo-repo' };
+const runs: Record<string, [Repository, Pick<RunCase, 'form' | 'name'>]> = {
+  mainBranch: [octo, { form: 'branch', name: 'main' }],
+  otherBranch: [octo, { form: 'branch', name: 'feature' }],
+  tag: [octo, { form: 'tag', name: 'v1' }],
+  pullRequest: [octo, { form: 'pull_request', name: '' }],
+  production: [octo, { form: 'environment', name: 'production' }],
+  staging: [octo, { form: 'environment', name: 'staging' }],
+  otherRepo: [
+    { owner: 'octo-org', repo: 'other-repo' },
+    { form: 'branch', name: 'main' }
+  ],
+  wrongCase: [
+    { owner: 'Octo-Org', repo: 'octo-repo' },
+    { form: 'branch', name: 'main' }
+  ]
 };
-const admitted = (condition: TrustCondition) =>
+const admitted = (policy: TrustPolicy) =>
   Object.entries(runs)
-    .filter(([, run]) => trustAllows(condition, { sub: subjectFor(run), aud: 'sts.amazonaws.com' }))
+    .filter(
+      ([, [repository, run]]) =>
+        evaluateTrustPolicy(policy, {
+          providerName: PROVIDER,
+          providerArn: PROVIDER_ARN,
+          claims: { sub: githubSubject(repository, run), aud: 'sts.amazonaws.com' }
+        }).decision === 'allowed'
+    )
     .map(([name]) => name);
+/** check-trust's dangers for the policy, over the runs of an example workflow. */
+const dangers = (policy: TrustPolicy, workflow: string) =>
+  checkTrust(
+    policy,
+    runsFromWorkflow(parse(readFileSync(join(REPO_ROOT, 'examples/workflows', workflow), 'utf8'))).runs,
+    { issuer: GITHUB_ISSUER, providerName: PROVIDER, repository: octo, audience: 'sts.amazonaws.com' }
+  ).dangers;
 
 describe('CloudFormation example', () => {
   const template = parse(readFileSync(join(REPO_ROOT, 'examples/cloudformation/github-oidc-role.yaml'), 'utf8'), {
@@ -77,12 +115,13 @@ describe('CloudFormation example', () => {
       ),
       ...overrides
     };
-    const role = evaluate(template.Resources.GitHubActionsRole!.Properties, params, template.Conditions) as {
-      AssumeRolePolicyDocument: {
-        Statement: { Action: string; Condition: TrustCondition; Principal: { Federated: string } }[];
-      };
+    // Ref of an AWS::IAM::OIDCProvider is its ARN.
+    const providerUrl = (template.Resources.GitHubOIDCProvider!.Properties as { Url: string }).Url;
+    const withProvider = { GitHubOIDCProvider: providerArnFor('aws', ACCOUNT, providerNameOf(providerUrl)), ...params };
+    const role = evaluate(template.Resources.GitHubActionsRole!.Properties, withProvider, template.Conditions) as {
+      AssumeRolePolicyDocument: unknown;
     };
-    return role.AssumeRolePolicyDocument.Statement[0]!;
+    return checkTrustPolicy(role.AssumeRolePolicyDocument);
   };
 
   it('creates GitHub’s provider with audience sts.amazonaws.com', () => {
@@ -92,23 +131,34 @@ describe('CloudFormation example', () => {
     });
   });
 
-  it('with a branch, admits only that branch of that repository', () => {
-    const statement = trustFor({ GitHubOwner: 'octo-org', RepositoryName: 'octo-repo' });
-    expect(statement.Action).toBe('sts:AssumeRoleWithWebIdentity');
-    expect(admitted(statement.Condition)).toEqual(['mainBranch']);
+  it('with a branch, admits only that branch of that repository, with no danger', () => {
+    const policy = trustFor({ GitHubOwner: 'octo-org', RepositoryName: 'octo-repo' });
+    expect(policy.Statement[0]!.Action).toBe('sts:AssumeRoleWithWebIdentity');
+    expect(admitted(policy)).toEqual(['mainBranch']);
+    expect(dangers(policy, 'matrix-accounts.yml')).toEqual([]);
   });
 
-  it('with an environment, admits only jobs in that environment', () => {
-    const statement = trustFor({ GitHubOwner: 'octo-org', RepositoryName: 'octo-repo', Environment: 'production' });
-    expect(admitted(statement.Condition)).toEqual(['production']);
+  it('with an environment, admits only jobs in that environment, with no danger', () => {
+    const policy = trustFor({ GitHubOwner: 'octo-org', RepositoryName: 'octo-repo', Environment: 'production' });
+    expect(admitted(policy)).toEqual(['production']);
+    expect(dangers(policy, 'deploy-production.yml')).toEqual([]);
+  });
+
+  it('with the pull_request form, is a read-only role with no danger', () => {
+    // An exact StringEquals on :pull_request is intended; only a wildcard admitting it is a danger.
+    const policy = trustFor({ GitHubOwner: 'octo-org', RepositoryName: 'octo-repo', Environment: 'x' });
+    const statement = policy.Statement[0] as PolicyStatement & { Condition: { StringEquals: Record<string, string> } };
+    statement.Condition.StringEquals[`${PROVIDER}:sub`] = githubSubject(octo, runs.pullRequest![1]);
+    expect(admitted(policy)).toEqual(['pullRequest']);
+    expect(dangers(policy, 'pull-request-read-only.yml')).toEqual([]);
   });
 
   it('trusts an existing provider when asked not to create one', () => {
     const arn = 'arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com';
     expect(
       trustFor({ GitHubOwner: 'o', RepositoryName: 'r', CreateOIDCProvider: 'false', ExistingOIDCProviderArn: arn })
-        .Principal.Federated
-    ).toBe(arn);
+        .Statement[0]!.Principal
+    ).toEqual({ Federated: arn });
   });
 });
 
@@ -121,26 +171,51 @@ describe('Terraform example', () => {
     const [, switchVar, whenSet, otherwise] = match as unknown as [string, string, string, string];
     return (vars[switchVar] ? whenSet : otherwise).replace(/\$\{var\.(\w+)\}/g, (_, name: string) => vars[name] ?? '');
   };
-  const condition = (variable: string) =>
-    new RegExp(
-      `test\\s*=\\s*"StringEquals"\\s*\\n\\s*variable\\s*=\\s*"${variable.replace(/[.]/g, '\\.')}"\\s*\\n\\s*values\\s*=\\s*\\[([^\\]]*)\\]`
-    ).exec(text)?.[1];
+  const providerUrl = /resource "aws_iam_openid_connect_provider" "github" \{[^}]*url\s*=\s*"([^"]+)"/.exec(text)?.[1];
+  /** The policy document aws_iam_policy_document.trust renders, for these variables. */
+  const policyFor = (vars: Record<string, string>): TrustPolicy => {
+    const condition: Record<string, Record<string, string[]>> = {};
+    for (const block of text.matchAll(
+      /condition \{\s*test\s*=\s*"([^"]+)"\s*variable\s*=\s*"([^"]+)"\s*values\s*=\s*\[([^\]]*)\]\s*\}/g
+    )) {
+      const [, test, variable, values] = block as unknown as [string, string, string, string];
+      const resolved = values
+        .split(',')
+        .map((value) => value.trim())
+        .map((value) => (value === 'local.subject' ? subjectFor_(vars) : JSON.parse(value)));
+      (condition[test] ??= {})[variable] = resolved;
+    }
+    return checkTrustPolicy({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { Federated: providerArnFor('aws', ACCOUNT, providerNameOf(providerUrl ?? '')) },
+          Action: /actions\s*=\s*\["([^"]+)"\]/.exec(text)?.[1],
+          Condition: condition
+        }
+      ]
+    });
+  };
 
-  it('conditions on aud and on the computed sub', () => {
-    expect(condition('token.actions.githubusercontent.com:aud')).toBe('"sts.amazonaws.com"');
-    expect(condition('token.actions.githubusercontent.com:sub')).toBe('local.subject');
+  it('creates GitHub’s provider and conditions on aud and on the computed sub', () => {
+    expect(providerUrl).toBe(GITHUB_ISSUER);
     expect(text).toMatch(/client_id_list = \["sts\.amazonaws\.com"\]/);
+    const base = { github_owner: 'octo-org', repository: 'octo-repo', branch: 'main', environment: '' };
+    expect(policyFor(base).Statement[0]!.Condition).toEqual({
+      StringEquals: {
+        [`${PROVIDER}:aud`]: ['sts.amazonaws.com'],
+        [`${PROVIDER}:sub`]: ['repo:octo-org/octo-repo:ref:refs/heads/main']
+      }
+    });
   });
 
-  it('admits only the branch, or only the environment, of the repository', () => {
+  it('admits only the branch, or only the environment, of the repository, with no danger', () => {
     const base = { github_owner: 'octo-org', repository: 'octo-repo', branch: 'main', environment: '' };
-    expect(admitted({ StringEquals: { 'x:aud': 'sts.amazonaws.com', 'x:sub': subjectFor_(base) } })).toEqual([
-      'mainBranch'
-    ]);
-    expect(
-      admitted({
-        StringEquals: { 'x:aud': 'sts.amazonaws.com', 'x:sub': subjectFor_({ ...base, environment: 'staging' }) }
-      })
-    ).toEqual(['staging']);
+    expect(admitted(policyFor(base))).toEqual(['mainBranch']);
+    expect(dangers(policyFor(base), 'matrix-accounts.yml')).toEqual([]);
+    const staging = policyFor({ ...base, environment: 'staging' });
+    expect(admitted(staging)).toEqual(['staging']);
+    expect(dangers(staging, 'deploy-production.yml')).toEqual([]);
   });
 });
