@@ -4,9 +4,7 @@ import { runPost } from './run-post.ts';
 import { exportVariable, info, warning } from './workflow-commands.ts';
 
 try {
-  runPost(process.env, { exportVariable: (name, value) => exportVariable(name, value), info, removeProfiles });
+  runPost(process.env, { exportVariable: (name, value) => exportVariable(name, value), info, warning, removeProfiles });
 } catch (error) {
-  warning(
-    `Could not clear the AWS credentials: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`
-  );
+  warning(`Could not clean up: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
 }
