@@ -35,6 +35,7 @@ import {
 import { homedir, tmpdir } from 'node:os';
 import nodePath, { posix, win32, type PlatformPath } from 'node:path';
 import { ActionError } from './errors.ts';
+import { neutralise } from './external-text.ts';
 
 export interface ProfileFiles {
   credentials: string;
@@ -596,7 +597,7 @@ export function writeProfiles(
       seen.add(orphan.nonce);
       context.warn(
         `Replaced AWS profile sections left by ${describeWriter(orphan)}, whose job ended without its post step ` +
-          `(its lease ${orphan.lease} is gone)`
+          `(its lease ${neutralise(orphan.lease)} is gone)`
       );
     }
     return cleanup;
@@ -620,7 +621,7 @@ export function removeProfiles(cleanup: ProfileCleanup): { changed: string[]; pr
     try {
       action();
     } catch (error) {
-      problems.push(`${what}: ${(error as NodeJS.ErrnoException).code ?? 'failed'}`);
+      problems.push(`${what}: ${neutralise((error as NodeJS.ErrnoException).code ?? 'failed', 64)}`);
     }
   };
   for (const file of cleanup.files) {

@@ -1,5 +1,6 @@
 import type { ProfileCleanup } from './aws-profile-files.ts';
 import { decodeCleanupState, variablesToClear } from './cleanup-state.ts';
+import { logLine } from './external-text.ts';
 
 export interface PostRunner {
   exportVariable(name: string, value: string): void;
@@ -21,7 +22,9 @@ export function runPost(env: NodeJS.ProcessEnv, runner: PostRunner): void {
     try {
       action();
     } catch (error) {
-      runner.warning(`${what}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+      runner.warning(
+        `${what}: ${logLine(error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error))}`
+      );
     }
   };
   let state: ReturnType<typeof decodeCleanupState>;
@@ -30,7 +33,7 @@ export function runPost(env: NodeJS.ProcessEnv, runner: PostRunner): void {
   if (profiles) {
     attempt('Could not remove the AWS profiles this action wrote', () => {
       const { changed, problems } = runner.removeProfiles(profiles);
-      for (const problem of problems) runner.warning(problem);
+      for (const problem of problems) runner.warning(logLine(problem));
       if (changed.length) runner.info(`Removed the AWS profiles this action wrote from ${changed.join(', ')}.`);
       else if (!problems.length) runner.info('The AWS profiles this action wrote were already gone.');
     });

@@ -84,14 +84,14 @@ describe('post step', () => {
     ]);
   });
 
-  it('reports each problem the profile removal met as a warning, escaped', () => {
+  it('reports each problem the profile removal met as a one-line warning', () => {
     const withProfiles = { ...state, profiles: { marker: 'oidc-aws-credentials-0011223344556677', files: [] } };
     const { log } = post({ ...envWith({}), STATE_cleanup: encodeCleanupState(withProfiles)[1] }, () => ({
       changed: ['/h/.aws/credentials'],
       problems: ['Could not remove the AWS profiles from /h/50%\n/config: EISDIR']
     }));
     expect(log.slice(0, 2)).toEqual([
-      '::warning::Could not remove the AWS profiles from /h/50%25%0A/config: EISDIR',
+      '::warning::Could not remove the AWS profiles from /h/50%25 /config: EISDIR',
       'Removed the AWS profiles this action wrote from /h/.aws/credentials.'
     ]);
   });
