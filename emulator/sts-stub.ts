@@ -88,6 +88,8 @@ export interface StsStub {
   unavailableUntil?: number;
   requests: StsRequestRecord[];
   issued: IssuedSession[];
+  /** Changes the next sessions issued, e.g. a session token a hostile or broken STS would send. */
+  tamper?: (session: IssuedSession) => IssuedSession;
   addRole(role: RoleDefinition): void;
   close(): Promise<void>;
 }
@@ -270,7 +272,7 @@ export async function startStsStub(tls?: TlsMaterial): Promise<StsStub> {
         throw new StsError(400, 'MalformedPolicyDocument', 'The policy is not in the valid JSON format.');
       }
     }
-    const session = credentialsFor(role, sessionName);
+    const session = (stub.tamper ?? ((issued: IssuedSession) => issued))(credentialsFor(role, sessionName));
     stub.issued.push(session);
     return `<AssumeRoleWithWebIdentityResponse xmlns="${NS}">
   <AssumeRoleWithWebIdentityResult>
@@ -316,7 +318,7 @@ ${sessionXml(session, duration)}
         'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.'
       );
     }
-    const session = credentialsFor(role, sessionName);
+    const session = (stub.tamper ?? ((issued: IssuedSession) => issued))(credentialsFor(role, sessionName));
     stub.issued.push(session);
     return `<AssumeRoleResponse xmlns="${NS}">
   <AssumeRoleResult>

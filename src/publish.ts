@@ -49,15 +49,16 @@ export function checkAllowedAccounts(outputs: OutputSettings, roles: AssumedRole
 }
 
 /**
- * Exports, writes profiles, sets outputs and saves the cleanup state. Everything was
- * masked and checked before, so this either publishes all roles or (on a file error)
- * fails before the state that post would act on is saved.
+ * Writes profiles, exports, sets outputs and saves the cleanup state. Everything was
+ * masked and checked before. Post's state is saved before a secret reaches a file, so
+ * post can always find what main wrote; a failed write rolls itself back and the state
+ * is saved again without it.
  */
 export function publishCredentials(
   runner: RunnerCommands,
   outputs: OutputSettings,
   roles: AssumedRole[],
-  writeProfiles: (entries: ProfileEntry[]) => ProfileCleanup
+  writeProfiles: (entries: ProfileEntry[], beforeSecret: (cleanup: ProfileCleanup) => void) => ProfileCleanup
 ): void {
   const first = roles[0]!.credentials;
   const entries: ProfileEntry[] = roles.flatMap(({ target, credentials }) =>
@@ -73,7 +74,21 @@ export function publishCredentials(
           }
         ]
   );
-  const profiles = entries.length ? writeProfiles(entries) : undefined;
+  const stateWith = (variables: string[], profiles: ProfileCleanup | undefined): CleanupState => ({
+    variables: outputs.cleanup ? variables : [],
+    accessKeyFingerprint: fingerprint(first.accessKeyId),
+    region: outputs.region,
+    ...(outputs.cleanup && profiles ? { profiles } : {})
+  });
+  let profiles: ProfileCleanup | undefined;
+  if (entries.length) {
+    try {
+      profiles = writeProfiles(entries, (cleanup) => runner.saveState(...encodeCleanupState(stateWith([], cleanup))));
+    } catch (error) {
+      runner.saveState(...encodeCleanupState(stateWith([], undefined)));
+      throw error;
+    }
+  }
 
   const exported: string[] = [];
   const exportVariable = (name: string, value: string): void => {
@@ -100,11 +115,5 @@ export function publishCredentials(
     }
   }
 
-  const state: CleanupState = {
-    variables: outputs.cleanup ? exported : [],
-    accessKeyFingerprint: fingerprint(first.accessKeyId),
-    region: outputs.region,
-    ...(outputs.cleanup && profiles ? { profiles } : {})
-  };
-  runner.saveState(...encodeCleanupState(state));
+  runner.saveState(...encodeCleanupState(stateWith(exported, profiles)));
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { checkProfilesWritable, profileFilesFrom, writeProfiles } from './aws-profile-files.ts';
+import { checkProfilesWritable, profileContextFrom, writeProfiles } from './aws-profile-files.ts';
 import { ActionError } from './errors.ts';
 import { applyProxyInputs, proxyAgentFor } from './http-transport.ts';
 import { obtainCredentials, type Identity } from './obtain-credentials.ts';
@@ -22,7 +22,7 @@ import { fileTokens, githubOidcTokens } from './web-identity-token.ts';
 export interface MainDependencies {
   input: InputReader;
   env: NodeJS.ProcessEnv;
-  runner: RunnerCommands & { info(message: string): void };
+  runner: RunnerCommands & { info(message: string): void; warning(message: string): void };
   clock: RetryClock;
   /** Appends Markdown to the job summary. */
   summarise(markdown: string): void;
@@ -44,9 +44,9 @@ export async function runMain({ input, env, runner, clock, summarise }: MainDepe
   const deadline = clock.now() + settings.requests.timeoutSeconds * 1000;
   const policy = retryPolicyFor(settings.requests);
   const identity = identityFor(settings, env, runner, clock, deadline);
-  const profileFiles = profileFilesFrom(env);
+  const profileContext = profileContextFrom(env, outputs.overwriteAwsProfile, (line) => runner.warning(line));
   const profiles = wanted.targets.flatMap((target) => (target.profile === undefined ? [] : [target.profile]));
-  if (profiles.length) checkProfilesWritable(profileFiles, profiles, outputs.overwriteAwsProfile);
+  if (profiles.length) checkProfilesWritable(profileContext, profiles);
   const agent = proxyAgentFor(transport.stsEndpoint ?? `https://${stsHostFor(transport.region)}`);
 
   const roles: AssumedRole[] = [];
@@ -68,8 +68,8 @@ export async function runMain({ input, env, runner, clock, summarise }: MainDepe
     roles.push({ target, credentials });
   }
   checkAllowedAccounts(outputs, roles);
-  publishCredentials(runner, outputs, roles, (entries) =>
-    writeProfiles(profileFiles, entries, outputs.overwriteAwsProfile)
+  publishCredentials(runner, outputs, roles, (entries, beforeSecret) =>
+    writeProfiles(profileContext, entries, beforeSecret)
   );
 
   const now = new Date(clock.now());

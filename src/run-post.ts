@@ -1,36 +1,62 @@
 import type { ProfileCleanup } from './aws-profile-files.ts';
 import { decodeCleanupState, variablesToClear } from './cleanup-state.ts';
+import { logLine } from './external-text.ts';
 
 export interface PostRunner {
   exportVariable(name: string, value: string): void;
   info(message: string): void;
-  /** Removes the profile sections main wrote; returns the files changed. */
-  removeProfiles(profiles: ProfileCleanup): string[];
+  /** An annotation; the runner command escapes it onto one line. */
+  warning(message: string): void;
+  /** Removes the profile sections main wrote; returns the files changed and each problem met. */
+  removeProfiles(profiles: ProfileCleanup): { changed: string[]; problems: string[] };
 }
 
 /**
  * The post step: clears exactly what main exported, and only what still holds main's
  * values. An exported empty string is how a variable is unset for later steps; the AWS
- * CLI and SDKs treat an empty credential variable as absent.
+ * CLI and SDKs treat an empty credential variable as absent. Each cleanup is attempted
+ * on its own: a failure becomes a warning and never stops the others or fails the job.
  */
 export function runPost(env: NodeJS.ProcessEnv, runner: PostRunner): void {
-  const state = decodeCleanupState(env);
-  if (state?.profiles) {
-    const changed = runner.removeProfiles(state.profiles);
-    runner.info(
-      changed.length
-        ? `Removed the AWS profiles this action wrote from ${changed.join(', ')}.`
-        : 'The AWS profiles this action wrote were already gone.'
-    );
+  const attempt = (what: string, action: () => void): void => {
+    try {
+      action();
+    } catch (error) {
+      runner.warning(
+        `${what}: ${logLine(error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error))}`
+      );
+    }
+  };
+  let state: ReturnType<typeof decodeCleanupState>;
+  attempt('Could not read the state the main step saved', () => (state = decodeCleanupState(env)));
+  const profiles = state?.profiles;
+  if (profiles) {
+    attempt('Could not remove the AWS profiles this action wrote', () => {
+      const { changed, problems } = runner.removeProfiles(profiles);
+      for (const problem of problems) runner.warning(logLine(problem));
+      if (changed.length) runner.info(`Removed the AWS profiles this action wrote from ${changed.join(', ')}.`);
+      else if (!problems.length) runner.info('The AWS profiles this action wrote were already gone.');
+    });
   }
   if (!state || state.variables.length === 0) {
-    if (state?.profiles) return;
-    runner.info('Nothing to clean up: the main step exported no credentials (or cleanup is off).');
+    if (!profiles) runner.info('Nothing to clean up: the main step exported no credentials (or cleanup is off).');
     return;
   }
-  const toClear = variablesToClear(state, env);
-  for (const name of toClear) runner.exportVariable(name, '');
-  const kept = state.variables.filter((name) => !toClear.includes(name));
-  runner.info(toClear.length ? `Cleared ${toClear.join(', ')}.` : 'Cleared nothing.');
-  if (kept.length) runner.info(`Left ${kept.join(', ')} as they are: a later step set them to other values.`);
+  const { variables } = state;
+  attempt('Could not clear the AWS variables', () => {
+    const toClear = variablesToClear(state!, env);
+    const failed: string[] = [];
+    for (const name of toClear) {
+      try {
+        runner.exportVariable(name, '');
+      } catch {
+        failed.push(name);
+      }
+    }
+    const cleared = toClear.filter((name) => !failed.includes(name));
+    const kept = variables.filter((name) => !toClear.includes(name));
+    runner.info(cleared.length ? `Cleared ${cleared.join(', ')}.` : 'Cleared nothing.');
+    if (failed.length) runner.warning(`Could not clear ${failed.join(', ')}: writing GITHUB_ENV failed.`);
+    if (kept.length) runner.info(`Left ${kept.join(', ')} as they are: a later step set them to other values.`);
+  });
 }

@@ -9,6 +9,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  rmSync,
   statSync,
   symlinkSync,
   writeFileSync
@@ -101,6 +102,138 @@ describe('aws-profile', () => {
       .uses(emulation.inputs({ 'aws-profile': 'personal', 'overwrite-aws-profile': 'true' }));
     expect(replaced.exitCode).toBe(0);
     expect(readFileSync(awsFile('credentials'), 'utf8')).not.toContain('AKIAEXISTING');
+  });
+
+  // Red on the bundle of main 294dc0c: after post the credentials file was empty.
+  it("overwrite-aws-profile gives the user's own section back at the end of the job", async () => {
+    seedFiles();
+    writeFileSync(awsFile('config'), `${EXISTING_CONFIG}\n[profile personal]\nregion = us-east-1\n`);
+    const config = readFileSync(awsFile('config'), 'utf8');
+    const job = emulation.job({ env: { HOME: home } });
+    const main = await job.uses(emulation.inputs({ 'aws-profile': 'personal', 'overwrite-aws-profile': 'true' }));
+    expect(main.exitCode).toBe(0);
+    expect(await identityThrough(job, 'personal')).toBe(emulation.sts.issued[0]!.assumedRoleArn);
+    expect(main.files.state).not.toContain('existing-secret');
+    const [post] = await job.runPosts();
+    expect(post!.log.filter((line) => line.startsWith('Warning'))).toEqual([]);
+    expect(readFileSync(awsFile('credentials'), 'utf8')).toBe(EXISTING_CREDENTIALS);
+    expect(readFileSync(awsFile('config'), 'utf8')).toBe(config);
+  });
+
+  // Red on the bundle of main 294dc0c: the config file was not checked.
+  it('refuses a profile that exists only in the config file, before any request', async () => {
+    seedFiles();
+    writeFileSync(awsFile('config'), '[profile deploy]\nregion = us-east-1\n');
+    const main = await emulation.job({ env: { HOME: home } }).uses(emulation.inputs({ 'aws-profile': 'deploy' }));
+    expect(main.log.at(-1)).toBe(
+      `Error: Profile "deploy" already exists in ${awsFile('config')}: choose another profile name, or set overwrite-aws-profile: true to replace it`
+    );
+    expect(emulation.issuer.tokenRequests).toEqual([]);
+    expect(readFileSync(awsFile('credentials'), 'utf8')).toBe(EXISTING_CREDENTIALS);
+  });
+
+  // Red on the bundle of main 294dc0c: the secret was written to credentials, the config write failed, no state.
+  it('checks the config file can be written before any request, so no secret is left without a record', async () => {
+    seedFiles();
+    rmSync(awsFile('config'));
+    mkdirSync(awsFile('config'));
+    const main = await emulation.job({ env: { HOME: home } }).uses(emulation.inputs({ 'aws-profile': 'deploy' }));
+    expect(main.exitCode).toBe(1);
+    expect(main.log.at(-1)).toBe(
+      `Error: Cannot write AWS profiles to ${awsFile('config')} (EISDIR): make it a writable regular file in a writable folder, or point AWS_CONFIG_FILE elsewhere; nothing was written`
+    );
+    expect(emulation.issuer.tokenRequests).toEqual([]);
+    expect(readFileSync(awsFile('credentials'), 'utf8')).toBe(EXISTING_CREDENTIALS);
+  });
+
+  // Red on the bundle of main 294dc0c: the token went into the file verbatim and its [default] outlived post.
+  it('refuses credentials from STS that would add a section to the files', async () => {
+    seedFiles();
+    emulation.sts.tamper = (session) => ({
+      ...session,
+      sessionToken: `${session.sessionToken}\n\n[default]\ncredential_process = sh -c 'echo pwned'`
+    });
+    const job = emulation.job({ env: { HOME: home } });
+    const main = await job.uses(emulation.inputs({ 'aws-profile': 'deploy' }));
+    expect(main.exitCode).toBe(1);
+    expect(main.log.at(-1)).toBe(
+      'Error: Refusing to write profile "deploy": the session token from STS contains a control character (such as a line break), which could add sections to the AWS files; nothing was written'
+    );
+    expect(main.log.join('\n')).not.toContain('pwned');
+    await job.runPosts();
+    expect(readFileSync(awsFile('credentials'), 'utf8')).toBe(EXISTING_CREDENTIALS);
+    expect(readFileSync(awsFile('config'), 'utf8')).toBe(EXISTING_CONFIG);
+  });
+
+  // Red on the bundle of main 294dc0c: the failure to read the config ended post before the variables were cleared.
+  it('post clears the variables even when a profile file cannot be cleaned, and warns', async () => {
+    const job = emulation.job({ env: { HOME: home } });
+    const main = await job.uses(emulation.inputs({ 'aws-profile': 'deploy', 'output-env-credentials': 'true' }));
+    expect(main.exitCode).toBe(0);
+    rmSync(awsFile('config'));
+    mkdirSync(awsFile('config'));
+    const [post] = await job.runPosts();
+    expect(post!.exitCode).toBe(0);
+    expect(post!.log).toContain(`Warning: Could not remove the AWS profiles from ${awsFile('config')}: EISDIR`);
+    expect(post!.exported.AWS_ACCESS_KEY_ID).toBe('');
+    expect(post!.exported.AWS_SESSION_TOKEN).toBe('');
+    expect(existsSync(awsFile('credentials'))).toBe(false);
+  });
+
+  // Red on the bundle of main 294dc0c: our lines were written with LF into a CRLF file.
+  it('edits CRLF files under a home with a space in its path without changing their line endings', async () => {
+    home = join(home, 'Jane Doe');
+    mkdirSync(join(home, '.aws'), { recursive: true });
+    const credentials = EXISTING_CREDENTIALS.replace(/\n/g, '\r\n');
+    const config = EXISTING_CONFIG.replace(/\n/g, '\r\n');
+    writeFileSync(awsFile('credentials'), credentials);
+    writeFileSync(awsFile('config'), config);
+    const job = emulation.job({ env: { HOME: home } });
+    expect((await job.uses(emulation.inputs({ 'aws-profile': 'deploy' }))).exitCode).toBe(0);
+    const written = readFileSync(awsFile('credentials'), 'utf8');
+    expect(written.startsWith(credentials)).toBe(true);
+    expect(written.replace(/\r\n/g, '')).not.toContain('\n');
+    expect(readFileSync(awsFile('config'), 'utf8')).toMatch(/\r\n\[profile deploy\]\r\nregion = eu-west-2\r\n$/);
+    expect(await identityThrough(job, 'deploy')).toBe(emulation.sts.issued[0]!.assumedRoleArn);
+    await job.runPosts();
+    expect(readFileSync(awsFile('credentials'), 'utf8')).toBe(credentials);
+    expect(readFileSync(awsFile('config'), 'utf8')).toBe(config);
+  });
+});
+
+describe('self-hosted runners: sections left by a job that never ran post', () => {
+  // Red on the bundle of main 294dc0c: the next run refused "already exists".
+  it("replaces a killed job's section with a warning naming its run", async () => {
+    const killed = emulation.job({ env: { HOME: home }, github: { GITHUB_RUN_ID: '1001' } });
+    expect((await killed.uses(emulation.inputs({ 'aws-profile': 'deploy' }))).exitCode).toBe(0);
+    // Killed: no post. The runner empties its temp folder before its next job.
+    rmSync(join(killed.root, 'temp'), { recursive: true });
+    const next = emulation.job({ env: { HOME: home }, github: { GITHUB_RUN_ID: '1002' } });
+    const main = await next.uses(emulation.inputs({ 'aws-profile': 'deploy' }));
+    expect(main.exitCode).toBe(0);
+    expect(main.log.filter((line) => line.startsWith('Warning'))).toEqual([
+      expect.stringMatching(
+        /^Warning: Replaced AWS profile sections left by run 1001 attempt 1, whose job ended without its post step \(its lease .*\.lease is gone\)$/
+      )
+    ]);
+    const credentials = readFileSync(awsFile('credentials'), 'utf8');
+    expect(credentials).not.toContain(emulation.sts.issued[0]!.accessKeyId);
+    expect(credentials.match(/\[deploy\]/g)).toHaveLength(1);
+    expect(await identityThrough(next, 'deploy')).toBe(emulation.sts.issued[1]!.assumedRoleArn);
+  });
+
+  it('leaves the section of a job still running on the same machine alone', async () => {
+    const running = emulation.job({ env: { HOME: home }, github: { GITHUB_RUN_ID: '1001' } });
+    expect((await running.uses(emulation.inputs({ 'aws-profile': 'deploy' }))).exitCode).toBe(0);
+    const before = readFileSync(awsFile('credentials'), 'utf8');
+    const other = emulation.job({ env: { HOME: home }, github: { GITHUB_RUN_ID: '1002' } });
+    const main = await other.uses(emulation.inputs({ 'aws-profile': 'deploy', 'overwrite-aws-profile': 'true' }));
+    expect(main.exitCode).toBe(1);
+    expect(main.log.at(-1)).toBe(
+      `Error: Profile "deploy" in ${awsFile('credentials')} belongs to run 1001 attempt 1, whose job is still running on this machine: choose another profile name`
+    );
+    expect(readFileSync(awsFile('credentials'), 'utf8')).toBe(before);
+    expect(await identityThrough(running, 'deploy')).toBe(emulation.sts.issued[0]!.assumedRoleArn);
   });
 
   it('refuses to write through a symbolic link', async () => {

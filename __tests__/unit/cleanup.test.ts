@@ -1,5 +1,6 @@
 import { decodeCleanupState, encodeCleanupState, fingerprint, variablesToClear } from '../../src/cleanup-state.ts';
-import { runPost } from '../../src/run-post.ts';
+import { runPost, type PostRunner } from '../../src/run-post.ts';
+import { escapeData } from '../../src/workflow-commands.ts';
 
 const ALL = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_REGION', 'AWS_DEFAULT_REGION'];
 const state = { variables: ALL, accessKeyFingerprint: fingerprint('ASIAOURS'), region: 'eu-west-2' };
@@ -13,13 +14,17 @@ const envWith = (overrides: Record<string, string>) => ({
   ...overrides
 });
 
-function post(env: NodeJS.ProcessEnv) {
+function post(
+  env: NodeJS.ProcessEnv,
+  removeProfiles: PostRunner['removeProfiles'] = () => ({ changed: [], problems: [] })
+) {
   const exported: Record<string, string> = {};
   const log: string[] = [];
   runPost(env, {
     exportVariable: (name, value) => (exported[name] = value),
     info: (line) => log.push(line),
-    removeProfiles: () => []
+    warning: (line) => log.push(`::warning::${escapeData(line)}`),
+    removeProfiles
   });
   return { exported, log };
 }
@@ -61,5 +66,33 @@ describe('post step', () => {
   it('clears only the variables it was told about', () => {
     const regionOnly = { ...state, variables: ['AWS_REGION', 'AWS_DEFAULT_REGION'] };
     expect(variablesToClear(regionOnly, envWith({}))).toEqual(['AWS_REGION', 'AWS_DEFAULT_REGION']);
+  });
+
+  // Red before this change: the exception from the profile removal ended post before the variables.
+  it('still clears the variables when removing the profiles fails, and warns on one line', () => {
+    const withProfiles = {
+      ...state,
+      profiles: { marker: 'oidc-aws-credentials-0011223344556677', files: [] }
+    };
+    const { exported, log } = post({ ...envWith({}), STATE_cleanup: encodeCleanupState(withProfiles)[1] }, () => {
+      throw new Error('EACCES: permission denied, open /home/runner/.aws/credentials\n    at openSync');
+    });
+    expect(exported).toEqual(Object.fromEntries(ALL.map((name) => [name, ''])));
+    expect(log).toEqual([
+      '::warning::Could not remove the AWS profiles this action wrote: EACCES: permission denied, open /home/runner/.aws/credentials',
+      `Cleared ${ALL.join(', ')}.`
+    ]);
+  });
+
+  it('reports each problem the profile removal met as a one-line warning', () => {
+    const withProfiles = { ...state, profiles: { marker: 'oidc-aws-credentials-0011223344556677', files: [] } };
+    const { log } = post({ ...envWith({}), STATE_cleanup: encodeCleanupState(withProfiles)[1] }, () => ({
+      changed: ['/h/.aws/credentials'],
+      problems: ['Could not remove the AWS profiles from /h/50%\n/config: EISDIR']
+    }));
+    expect(log.slice(0, 2)).toEqual([
+      '::warning::Could not remove the AWS profiles from /h/50%25 /config: EISDIR',
+      'Removed the AWS profiles this action wrote from /h/.aws/credentials.'
+    ]);
   });
 });

@@ -56,7 +56,8 @@ function harness(inputs: Record<string, string>, env: NodeJS.ProcessEnv = {}) {
         exportVariable: (name, value) => events.push(['export', name, value]),
         setOutput: (name, value) => events.push(['output', name, value]),
         saveState: (name, value) => events.push(['state', name, value]),
-        info: (message) => events.push(['info', message])
+        info: (message) => events.push(['info', message]),
+        warning: (message) => events.push(['warning', message])
       },
       clock: { now: () => Date.parse('2026-11-26T02:00:00Z'), sleep: async () => {}, random: () => 0.5 },
       summarise: (markdown) => events.push(['summary', markdown])
