@@ -2,6 +2,7 @@
 import { startOidcIssuer, type OidcIssuer } from './oidc-issuer.ts';
 import { Job, type JobOptions } from './runner.ts';
 import { startStsStub, type StsStub } from './sts-stub.ts';
+import type { NetworkConditions } from './http-server.ts';
 import type { TlsMaterial } from './tls.ts';
 
 export const DEMO_ROLE_ARN = 'arn:aws:iam::123456789012:role/deploy';
@@ -18,10 +19,16 @@ export interface Emulation {
   close(): Promise<void>;
 }
 
-/** With `tls`, both services also listen over HTTPS (see tlsPort) with that certificate. */
-export async function startEmulation(tls?: TlsMaterial): Promise<Emulation> {
-  const issuer = await startOidcIssuer(tls);
-  const sts = await startStsStub(tls);
+/**
+ * With `tls`, both services also listen over HTTPS (see tlsPort) with that certificate;
+ * with `network`, those HTTPS listeners answer as if farther away.
+ */
+export async function startEmulation(
+  tls?: TlsMaterial,
+  network?: { token?: NetworkConditions; sts?: NetworkConditions }
+): Promise<Emulation> {
+  const issuer = await startOidcIssuer(tls, network?.token);
+  const sts = await startStsStub(tls, network?.sts);
   // As an AWS account set up per the README: GitHub's provider with audience
   // sts.amazonaws.com, and a role trusting this repository.
   // The local issuer stands in for GitHub's, so trust policies name GitHub's provider and keys.

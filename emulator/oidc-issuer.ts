@@ -6,7 +6,14 @@
  */
 import { exportJWK, SignJWT } from 'jose';
 import { githubSubject } from '../tools/trust-check.ts';
-import { startLocalServer, type Handler, type LocalServer } from './http-server.ts';
+import {
+  emptyTimeline,
+  startLocalServer,
+  type Handler,
+  type LocalServer,
+  type NetworkConditions,
+  type ServerTimeline
+} from './http-server.ts';
 import { generateRsaKeys, selfSignedCertificate, type TlsMaterial } from './tls.ts';
 
 export type SubjectForm = 'branch' | 'tag' | 'pull_request' | 'environment';
@@ -85,12 +92,15 @@ export interface OidcIssuer {
   faults: OidcFault[];
   /** With TLS: the port of the same service over HTTPS. */
   tlsPort?: number;
+  /** Connections, requests, answers and emulated waits on both listeners. */
+  timeline: ServerTimeline;
   /** Signs a token directly (for tests that need one without a request). */
   issue(audience: string, overrides?: Record<string, unknown>): Promise<string>;
   close(): Promise<void>;
 }
 
-export async function startOidcIssuer(tls?: TlsMaterial): Promise<OidcIssuer> {
+/** With `network`, the HTTPS listener answers as if farther away (the plain one stays near, e.g. for an STS fetching keys). */
+export async function startOidcIssuer(tls?: TlsMaterial, network?: NetworkConditions): Promise<OidcIssuer> {
   const keys = await generateRsaKeys();
   // RGW accepts only a JWKS key that carries an x5c certificate, as GitHub's do.
   const certificate = await selfSignedCertificate('CN=local-oidc-issuer', keys, 365);
@@ -167,8 +177,9 @@ export async function startOidcIssuer(tls?: TlsMaterial): Promise<OidcIssuer> {
     }
     json(404, { message: 'Not Found' });
   };
-  const server: LocalServer = await startLocalServer(handler);
-  const tlsServer = tls ? await startLocalServer(handler, tls) : undefined;
+  const timeline = emptyTimeline();
+  const server: LocalServer = await startLocalServer(handler, undefined, { timeline });
+  const tlsServer = tls ? await startLocalServer(handler, tls, { network, timeline }) : undefined;
   issuerUrl = server.url;
 
   const issuer: OidcIssuer = {
@@ -180,6 +191,7 @@ export async function startOidcIssuer(tls?: TlsMaterial): Promise<OidcIssuer> {
     tokenRequests: [],
     faults: [],
     ...(tlsServer ? { tlsPort: tlsServer.port } : {}),
+    timeline,
     issue,
     close: async () => {
       await Promise.all([server.close(), tlsServer?.close()]);

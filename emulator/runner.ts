@@ -70,10 +70,25 @@ export function platformEnv(): Record<string, string> {
   return env;
 }
 
-const actionDefaults = (actionDir: string): Record<string, string> => {
-  const action = parseYaml(readFileSync(join(actionDir, 'action.yml'), 'utf8')) as {
-    inputs?: Record<string, { default?: unknown }>;
+interface ActionMetadata {
+  inputs?: Record<string, { default?: unknown }>;
+  runs?: { main?: string; post?: string };
+}
+
+const actionMetadata = (actionDir: string): ActionMetadata =>
+  parseYaml(readFileSync(join(actionDir, 'action.yml'), 'utf8')) as ActionMetadata;
+
+/** The entry files action.yml names, as the runner reads them (another action may use other paths). */
+export const actionEntries = (actionDir: string): { main: string; post: string } => {
+  const { runs } = actionMetadata(actionDir);
+  return {
+    main: join(actionDir, runs?.main ?? 'dist/main/index.js'),
+    post: join(actionDir, runs?.post ?? 'dist/post/index.js')
   };
+};
+
+const actionDefaults = (actionDir: string): Record<string, string> => {
+  const action = actionMetadata(actionDir);
   const defaults: Record<string, string> = {};
   for (const [name, spec] of Object.entries(action.inputs ?? {})) {
     if (spec?.default !== undefined) defaults[name] = String(spec.default);
@@ -137,7 +152,7 @@ export class Job {
   async uses(inputs: Record<string, string>): Promise<StepResult> {
     const actionDir = this.options.actionDir ?? REPO_ROOT;
     const withDefaults = { ...actionDefaults(actionDir), ...inputs };
-    const result = await this.runNode(join(actionDir, 'dist/main/index.js'), withDefaults, {});
+    const result = await this.runNode(actionEntries(actionDir).main, withDefaults, {});
     this.posts.push({ inputs: withDefaults, state: result.state });
     return result;
   }
@@ -148,7 +163,7 @@ export class Job {
     const results: StepResult[] = [];
     while (this.posts.length) {
       const post = this.posts.pop()!;
-      results.push(await this.runNode(join(actionDir, 'dist/post/index.js'), post.inputs, post.state));
+      results.push(await this.runNode(actionEntries(actionDir).post, post.inputs, post.state));
     }
     return results;
   }

@@ -10,7 +10,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
-import { startLocalServer, type Handler } from './http-server.ts';
+import {
+  emptyTimeline,
+  startLocalServer,
+  type Handler,
+  type NetworkConditions,
+  type ServerTimeline
+} from './http-server.ts';
 import type { TlsMaterial } from './tls.ts';
 import {
   checkTrustPolicy,
@@ -79,6 +85,8 @@ export interface StsStub {
   url: string;
   /** With TLS: the port of the same service over HTTPS. */
   tlsPort?: number;
+  /** Connections, requests, answers and emulated waits on both listeners. */
+  timeline: ServerTimeline;
   providers: OidcProviderDefinition[];
   roles: Map<string, RoleDefinition>;
   faults: StsFault[];
@@ -161,7 +169,8 @@ function credentialsFor(role: RoleDefinition, sessionName: string): IssuedSessio
   };
 }
 
-export async function startStsStub(tls?: TlsMaterial): Promise<StsStub> {
+/** With `network`, the HTTPS listener answers as if farther away. */
+export async function startStsStub(tls?: TlsMaterial, network?: NetworkConditions): Promise<StsStub> {
   const jwksByIssuer = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
   let windowStart = 0;
   let windowCount = 0;
@@ -431,8 +440,9 @@ ${sessionXml(session, duration)}
       response.end(errorXml(stsError));
     }
   };
-  const server = await startLocalServer(handler);
-  const tlsServer = tls ? await startLocalServer(handler, tls) : undefined;
+  const timeline = emptyTimeline();
+  const server = await startLocalServer(handler, undefined, { timeline });
+  const tlsServer = tls ? await startLocalServer(handler, tls, { network, timeline }) : undefined;
 
   const stub: StsStub = {
     url: server.url,
@@ -442,6 +452,7 @@ ${sessionXml(session, duration)}
     requests: [],
     issued: [],
     ...(tlsServer ? { tlsPort: tlsServer.port } : {}),
+    timeline,
     addRole: (role) => void stub.roles.set(role.arn, role),
     close: async () => {
       await Promise.all([server.close(), tlsServer?.close()]);

@@ -47,6 +47,9 @@ export function selfSignedCertificate(
 const pem = (label: string, der: ArrayBuffer): string =>
   `-----BEGIN ${label}-----\n${Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END ${label}-----\n`;
 
+const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
+
+/** A CA and a server certificate for `hostnames` (DNS names, or IPv4 addresses such as 127.0.0.1). */
 export async function createTlsMaterial(hostnames: string[]): Promise<TlsMaterial> {
   const caKeys = await generateRsaKeys();
   const ca = await selfSignedCertificate('CN=emulator test CA', caKeys, 7, [
@@ -64,7 +67,9 @@ export async function createTlsMaterial(hostnames: string[]): Promise<TlsMateria
     publicKey: serverKeys.publicKey,
     signingKey: caKeys.privateKey,
     extensions: [
-      new x509.SubjectAlternativeNameExtension(hostnames.map((value) => ({ type: 'dns' as const, value }))),
+      new x509.SubjectAlternativeNameExtension(
+        hostnames.map((value) => ({ type: IPV4.test(value) ? ('ip' as const) : ('dns' as const), value }))
+      ),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth])
     ]
   });

@@ -3,6 +3,9 @@
  * @actions/http-client: it honours HTTPS_PROXY / HTTP_PROXY / NO_PROXY (and bypasses
  * loopback addresses) the way the rest of the Actions toolkit does.
  */
+import { Agent as HttpsAgent } from 'node:https';
+import { isIP } from 'node:net';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { getProxyUrl, HttpClient } from '@actions/http-client';
 
 const USER_AGENT = 'oidc-aws-credentials';
@@ -29,6 +32,46 @@ export function proxyAgentFor(url: string): unknown {
   // agent pools nothing, so there is nothing for destroy() to do.
   agent.destroy ??= () => undefined;
   return agent;
+}
+
+/**
+ * An HTTPS agent whose first connection to `url` starts now, so its TCP and TLS round
+ * trips pass while something else is awaited (the token request). Undefined for plain
+ * HTTP. A connection not up within `connectTimeoutMs`, or broken, is dropped and the
+ * request opens its own; one never used does not keep the process alive.
+ */
+export function preconnectedAgent(url: string, connectTimeoutMs: number): HttpsAgent | undefined {
+  const { protocol, hostname, port } = new URL(url);
+  if (protocol !== 'https:') return undefined;
+  const host = hostname.replace(/^\[(.*)\]$/, '$1');
+  let early: TLSSocket | undefined = tlsConnect({
+    host,
+    port: Number(port || 443),
+    ...(isIP(host) ? {} : { servername: host }),
+    ALPNProtocols: ['http/1.1']
+  });
+  early.setTimeout(connectTimeoutMs, () => early?.destroy());
+  early.once('secureConnect', () => early?.setTimeout(0));
+  early.on('error', () => undefined);
+  early.unref();
+  class Preconnected extends HttpsAgent {
+    override createConnection(...args: Parameters<HttpsAgent['createConnection']>) {
+      const socket = early;
+      early = undefined;
+      if (socket && !socket.destroyed) {
+        socket.removeAllListeners('error');
+        socket.ref();
+        return socket;
+      }
+      return super.createConnection(...args);
+    }
+    override destroy(): void {
+      early?.destroy();
+      early = undefined;
+      super.destroy();
+    }
+  }
+  return new Preconnected({ keepAlive: true });
 }
 
 export interface HttpResponse {

@@ -20,7 +20,7 @@ export interface ObtainOptions {
   policy: RetryPolicy;
   /** Epoch ms after which no new attempt starts (action-timeout-s, shared by all roles). */
   deadline: number;
-  /** The proxy agent for STS, when a proxy applies. */
+  /** The agent for STS: the proxy's, or one whose connection is already opening. */
   agent?: AssumeRoleRequest['agent'];
   /** What a failure is explained with, besides the error itself. */
   explain: Pick<StsFailureContext, 'audience' | 'nameProfile'>;
@@ -28,9 +28,10 @@ export interface ObtainOptions {
   clock: RetryClock;
 }
 
-// The AWS SDK takes ~35 ms to evaluate, so it is loaded on first use. Loading it
-// alongside the token request delayed that request by as much (measured: npm run bench).
+// The AWS SDK is a chunk of its own: run-main starts loading it once the token request
+// is out, so it loads while the token is in flight instead of after (npm run bench).
 let stsClient: Promise<typeof import('./sts.ts')> | undefined;
+export const loadSts = (): Promise<typeof import('./sts.ts')> => (stsClient ??= import('./sts.ts'));
 
 /**
  * One role's credentials: STS retried only for transient failures, with a fresh token
@@ -51,7 +52,7 @@ export async function obtainCredentials(options: ObtainOptions): Promise<IssuedC
       log: options.log,
       attempt: async (remainingMs) => {
         const token = identity.kind === 'web-identity' ? await identity.tokens.current(remainingMs) : undefined;
-        const sts = await (stsClient ??= import('./sts.ts'));
+        const sts = await loadSts();
         const request: AssumeRoleRequest = {
           region: transport.region,
           ...(transport.stsEndpoint ? { endpoint: transport.stsEndpoint } : {}),

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { checkProfilesWritable, profileContextFrom, writeProfiles } from './aws-profile-files.ts';
 import { ActionError } from './errors.ts';
-import { applyProxyInputs, proxyAgentFor } from './http-transport.ts';
-import { obtainCredentials, type Identity } from './obtain-credentials.ts';
+import { applyProxyInputs, preconnectedAgent, proxyAgentFor } from './http-transport.ts';
+import { loadSts, obtainCredentials, type Identity } from './obtain-credentials.ts';
 import { oidcTokenServiceFrom } from './oidc-token.ts';
 import {
   checkAllowedAccounts,
@@ -47,7 +47,12 @@ export async function runMain({ input, env, runner, clock, summarise }: MainDepe
   const profileContext = profileContextFrom(env, outputs.overwriteAwsProfile, (line) => runner.warning(line));
   const profiles = wanted.targets.flatMap((target) => (target.profile === undefined ? [] : [target.profile]));
   if (profiles.length) checkProfilesWritable(profileContext, profiles);
-  const agent = proxyAgentFor(transport.stsEndpoint ?? `https://${stsHostFor(transport.region)}`);
+  // Every local check is done: use the waits. The token request goes out first; STS's
+  // connection opens and the AWS SDK loads while it is in flight.
+  if (identity.kind === 'web-identity') identity.tokens.prefetch(deadline - clock.now());
+  const stsUrl = transport.stsEndpoint ?? `https://${stsHostFor(transport.region)}`;
+  const agent = proxyAgentFor(stsUrl) ?? preconnectedAgent(stsUrl, REQUEST_TIMEOUTS.connectMs);
+  void loadSts().catch(() => undefined);
 
   const roles: AssumedRole[] = [];
   for (const target of wanted.targets) {

@@ -9,7 +9,7 @@ export interface AssumeRoleRequest {
   policyArns: string[];
   connectTimeoutMs: number;
   responseTimeoutMs: number;
-  /** An HTTP(S) agent that goes through the configured proxy, when there is one. */
+  /** An HTTP(S) agent: through the configured proxy, or with the connection already opening. */
   agent?: unknown;
 }
 

@@ -14,6 +14,8 @@ import { withinRemaining, withRetries, type RetryClock, type RetryPolicy } from 
 export interface TokenProvider {
   /** A token that is not about to expire, fetched (or read) again when needed. */
   current(remainingMs: number): Promise<string>;
+  /** Starts fetching now; the next current() gets this fetch's outcome. */
+  prefetch(remainingMs: number): void;
   /** STS said the token expired: the next current() gets a new one. */
   invalidate(): void;
   /** The claims of the token in hand, for diagnoses and the summary ({} before the first). */
@@ -25,15 +27,25 @@ const REFRESH_MARGIN_S = 60;
 
 function cachedProvider(load: (remainingMs: number) => Promise<string>, clock: RetryClock): TokenProvider {
   let token: string | undefined;
+  let early: Promise<string> | undefined;
+  const keep = (loaded: string): string => (token = loaded);
   return {
-    async current(remainingMs) {
-      if (
-        token === undefined ||
-        secondsUntilExpiry(decodeJwtClaims(token), new Date(clock.now())) <= REFRESH_MARGIN_S
-      ) {
-        token = await load(remainingMs);
+    current(remainingMs) {
+      if (early) {
+        // The fetch started early answers the first caller, failure included.
+        const started = early;
+        early = undefined;
+        return started;
       }
-      return token;
+      if (token !== undefined && secondsUntilExpiry(decodeJwtClaims(token), new Date(clock.now())) > REFRESH_MARGIN_S) {
+        return Promise.resolve(token);
+      }
+      return load(remainingMs).then(keep);
+    },
+    prefetch(remainingMs) {
+      early = load(remainingMs).then(keep);
+      // Handled by whoever calls current(); not an unhandled rejection meanwhile.
+      early.catch(() => undefined);
     },
     invalidate: () => void (token = undefined),
     claims: () => (token ? decodeJwtClaims(token) : {})

@@ -18,7 +18,7 @@ let proxy: TestProxy;
 let caFile: string;
 
 beforeAll(async () => {
-  const tls = await createTlsMaterial([TOKEN_HOST, STS_HOST]);
+  const tls = await createTlsMaterial([TOKEN_HOST, STS_HOST, '127.0.0.1']);
   caFile = join(mkdtempSync(join(tmpdir(), 'ca-')), 'ca.pem');
   writeFileSync(caFile, tls.caPem);
   emulation = await startEmulation(tls);
@@ -66,6 +66,23 @@ describe('proxies', () => {
     expect(main.raw.split('\n').filter((line) => line.includes('s3cret-proxy-pass'))).toEqual([
       '::add-mask::s3cret-proxy-pass'
     ]);
+  });
+
+  it('without a proxy, opens one connection to STS over HTTPS and sends one request on it', async () => {
+    const connections = () => emulation.sts.timeline.events.filter((event) => event.kind === 'connection').length;
+    const before = connections();
+    const direct = emulation.job({
+      env: { NODE_EXTRA_CA_CERTS: caFile },
+      idToken: {
+        requestUrl: `https://127.0.0.1:${emulation.issuer.tlsPort}/token?api-version=2.0`,
+        requestToken: emulation.issuer.requestToken
+      }
+    });
+    const main = await direct.uses(inputs({ 'sts-endpoint': `https://127.0.0.1:${emulation.sts.tlsPort}` }));
+    expect(main.exitCode).toBe(0);
+    expect(main.exported.AWS_ACCESS_KEY_ID).toMatch(/^ASIA/);
+    expect(connections() - before).toBe(1);
+    expect(emulation.sts.requests).toHaveLength(1);
   });
 
   it('reaches hosts in no-proxy directly (here: not at all, as only the proxy resolves .test)', async () => {
