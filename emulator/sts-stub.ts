@@ -37,6 +37,10 @@ export interface RoleDefinition {
   trust: TrustPolicy | ConditionBlock;
   /** Assumed-role session ARNs (wildcards allowed) whose credentials may AssumeRole into this role. */
   trustedSessions?: string[];
+  /** Whether the trust policy also allows sts:TagSession: without it, AssumeRole with Tags is refused. */
+  tagSession?: boolean;
+  /** The Condition on the statement allowing sts:AssumeRole: keys sts:ExternalId and aws:RequestTag/KEY. */
+  assumeRoleCondition?: TrustCondition;
 }
 
 export interface OidcProviderDefinition {
@@ -99,6 +103,8 @@ export interface StsStub {
   /** Changes the next sessions issued, e.g. a session token a hostile or broken STS would send. */
   tamper?: (session: IssuedSession) => IssuedSession;
   addRole(role: RoleDefinition): void;
+  /** Issues credentials for a role session outside STS (an instance profile, a task role), valid for AssumeRole. */
+  issue(roleArn: string, sessionName: string): IssuedSession;
   close(): Promise<void>;
 }
 
@@ -154,7 +160,42 @@ function sessionXml(session: IssuedSession, durationSeconds: number): string {
     </Credentials>`;
 }
 
-function credentialsFor(role: RoleDefinition, sessionName: string): IssuedSession {
+const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
+
+/** Checks the AssumeRole parameters that trust conditions see: ExternalId, Tags, TransitiveTagKeys. */
+function checkSessionConditions(role: RoleDefinition, params: Record<string, string>, caller: string): void {
+  const tags: Record<string, string> = {};
+  for (let n = 1; params[`Tags.member.${n}.Key`] !== undefined; n += 1) {
+    tags[params[`Tags.member.${n}.Key`]!] = params[`Tags.member.${n}.Value`] ?? '';
+  }
+  const transitive = Object.entries(params)
+    .filter(([name]) => name.startsWith('TransitiveTagKeys.member.'))
+    .map(([, key]) => key);
+  const invalid = (what: string): StsError =>
+    new StsError(400, 'ValidationError', `1 validation error detected: ${what}`);
+  for (const [key, value] of Object.entries(tags)) {
+    if (!TAG_TEXT.test(key) || key.length < 1 || key.length > 128) throw invalid(`tag key '${key}' is not valid`);
+    if (!TAG_TEXT.test(value) || value.length > 256) throw invalid(`the value of tag '${key}' is not valid`);
+  }
+  if (Object.keys(tags).length > 50) throw invalid('at most 50 session tags');
+  const stray = transitive.find((key) => !(key in tags));
+  if (stray !== undefined) throw invalid(`transitive tag key '${stray}' is not one of the session tags`);
+  if (params.ExternalId !== undefined && !EXTERNAL_ID.test(params.ExternalId)) throw invalid('externalId is not valid');
+  const denied = (action: string): StsError =>
+    new StsError(
+      403,
+      'AccessDenied',
+      `User: ${caller} is not authorized to perform: ${action} on resource: ${role.arn}`
+    );
+  if (Object.keys(tags).length && !role.tagSession) throw denied('sts:TagSession');
+  // trustAllows matches a key by its last ":" part: "sts:ExternalId" → ExternalId, "aws:RequestTag/K" → RequestTag/K.
+  const context: Record<string, unknown> = { ExternalId: params.ExternalId };
+  for (const [key, value] of Object.entries(tags)) context[`RequestTag/${key}`] = value;
+  if (role.assumeRoleCondition && !trustAllows(role.assumeRoleCondition, context)) throw denied('sts:AssumeRole');
+}
+
+function credentialsFor(role: Pick<RoleDefinition, 'arn'>, sessionName: string): IssuedSession {
   const accountId = /^arn:[\w-]+:iam::(\d{12})?:/.exec(role.arn)?.[1] ?? '';
   const partition = role.arn.split(':')[1];
   const roleName = role.arn.slice(role.arn.lastIndexOf('/') + 1);
@@ -319,6 +360,7 @@ ${sessionXml(session, duration)}
         `User: ${caller.assumedRoleArn} is not authorized to perform: sts:AssumeRole on resource: ${params.RoleArn}`
       );
     }
+    checkSessionConditions(role, params, caller.assumedRoleArn);
     const duration = Number(params.DurationSeconds ?? '3600');
     if (duration > 3600) {
       throw new StsError(
@@ -454,6 +496,11 @@ ${sessionXml(session, duration)}
     ...(tlsServer ? { tlsPort: tlsServer.port } : {}),
     timeline,
     addRole: (role) => void stub.roles.set(role.arn, role),
+    issue: (roleArn, sessionName) => {
+      const session = credentialsFor({ arn: roleArn }, sessionName);
+      stub.issued.push(session);
+      return session;
+    },
     close: async () => {
       await Promise.all([server.close(), tlsServer?.close()]);
     }
