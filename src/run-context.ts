@@ -12,6 +12,10 @@ export interface RunContext {
   refName: string;
   sha: string;
   eventName: string;
+  /** GITHUB_ACTION: the step's id (or __owner_action for unnamed steps). */
+  action: string;
+  /** GITHUB_REF in full: refs/heads/main, refs/pull/1/merge, … */
+  ref: string;
 }
 
 /**
@@ -34,6 +38,8 @@ export function runContextFrom(env: NodeJS.ProcessEnv): RunContext {
     actor: env.GITHUB_ACTOR ?? '',
     refName: env.GITHUB_REF_NAME ?? (env.GITHUB_REF ?? '').replace(/^refs\/(heads|tags)\//, ''),
     sha: env.GITHUB_SHA ?? '',
-    eventName: env.GITHUB_EVENT_NAME ?? ''
+    eventName: env.GITHUB_EVENT_NAME ?? '',
+    action: env.GITHUB_ACTION ?? '',
+    ref: env.GITHUB_REF ?? ''
   };
 }

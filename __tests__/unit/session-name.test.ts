@@ -14,7 +14,9 @@ const run: RunContext = {
   actor: 'dependabot[bot]',
   refName: 'feature/new thing',
   sha: 'a1b2c3d4e5f60718293a4b5c6d7e8f9012345678',
-  eventName: 'pull_request'
+  eventName: 'pull_request',
+  action: '__run_2',
+  ref: 'refs/pull/7/merge'
 };
 
 const render = (template: string, context: RunContext = run): string =>
