@@ -40,7 +40,7 @@ export interface RoleDefinition {
   /** Whether the trust policy also allows sts:TagSession: without it, AssumeRole with Tags is refused. */
   tagSession?: boolean;
   /** The Condition on the statement allowing sts:AssumeRole: keys sts:ExternalId and aws:RequestTag/KEY. */
-  assumeRoleCondition?: TrustCondition;
+  assumeRoleCondition?: ConditionBlock;
 }
 
 export interface OidcProviderDefinition {
@@ -163,6 +163,24 @@ function sessionXml(session: IssuedSession, durationSeconds: number): string {
 const TAG_TEXT = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
 
+/** StringEquals / StringLike on request keys: every key must match one of its values; an absent key never does. */
+function assumeRoleConditionHolds(condition: ConditionBlock, context: Record<string, string | undefined>): boolean {
+  const tests: Record<string, (pattern: string, value: string) => boolean> = {
+    StringEquals: (pattern, value) => pattern === value,
+    StringLike: wildcardMatch
+  };
+  return Object.entries(condition).every(([operator, keys]) => {
+    const test = tests[operator];
+    return (
+      test !== undefined &&
+      Object.entries(keys).every(([key, expected]) => {
+        const actual = context[key];
+        return actual !== undefined && [expected].flat().some((pattern) => test(String(pattern), actual));
+      })
+    );
+  });
+}
+
 /** Checks the AssumeRole parameters that trust conditions see: ExternalId, Tags, TransitiveTagKeys. */
 function checkSessionConditions(role: RoleDefinition, params: Record<string, string>, caller: string): void {
   const tags: Record<string, string> = {};
@@ -189,10 +207,11 @@ function checkSessionConditions(role: RoleDefinition, params: Record<string, str
       `User: ${caller} is not authorized to perform: ${action} on resource: ${role.arn}`
     );
   if (Object.keys(tags).length && !role.tagSession) throw denied('sts:TagSession');
-  // trustAllows matches a key by its last ":" part: "sts:ExternalId" → ExternalId, "aws:RequestTag/K" → RequestTag/K.
-  const context: Record<string, unknown> = { ExternalId: params.ExternalId };
-  for (const [key, value] of Object.entries(tags)) context[`RequestTag/${key}`] = value;
-  if (role.assumeRoleCondition && !trustAllows(role.assumeRoleCondition, context)) throw denied('sts:AssumeRole');
+  const context: Record<string, string | undefined> = { 'sts:ExternalId': params.ExternalId };
+  for (const [key, value] of Object.entries(tags)) context[`aws:RequestTag/${key}`] = value;
+  if (role.assumeRoleCondition && !assumeRoleConditionHolds(role.assumeRoleCondition, context)) {
+    throw denied('sts:AssumeRole');
+  }
 }
 
 function credentialsFor(role: Pick<RoleDefinition, 'arn'>, sessionName: string): IssuedSession {

@@ -43,22 +43,44 @@ export interface StsFailureContext {
   target: RoleTarget;
   /** Prefix the line with the profile: several roles were assumed in one step. */
   nameProfile: boolean;
-  /** AssumeRole with credentials already held, rather than a web identity. */
-  chaining: boolean;
   audience: string;
   session: SessionRequest;
   transport: TransportSettings;
-  claims: Record<string, unknown>;
   attempts: number;
+}
+
+/** AssumeRoleWithWebIdentity: explained with the token's claims. */
+export interface WebIdentityFailureContext extends StsFailureContext {
+  claims: Record<string, unknown>;
+}
+
+/** AssumeRole signed with credentials already held: `from` names where they came from. */
+export interface ChainingFailureContext extends StsFailureContext {
+  from: string;
 }
 
 const CLAIMS_SHOWN = ['sub', 'aud', 'iss', 'repository', 'ref', 'environment', 'event_name', 'job_workflow_ref'];
 
-export function describeStsFailure(error: unknown, context: StsFailureContext): Error {
+export function describeWebIdentityFailure(error: unknown, context: WebIdentityFailureContext): Error {
+  return describeWith([...WEB_IDENTITY_RULES, ...COMMON_RULES], 'AssumeRoleWithWebIdentity', error, context);
+}
+
+export function describeChainingFailure(error: unknown, context: ChainingFailureContext): Error {
+  return describeWith([...CHAINING_RULES, ...COMMON_RULES], 'AssumeRole', error, context);
+}
+
+function describeWith<C extends StsFailureContext>(
+  rules: FailureRule<C>[],
+  call: string,
+  error: unknown,
+  context: C
+): Error {
   if (!(error instanceof StsCallError)) return asError(error);
   const facts = factsOf(error, context);
-  const rule = STS_FAILURE_RULES.find((candidate) => candidate.when(error, context));
-  const described = rule ? rule.explain(facts) : fallback(facts);
+  const rule = rules.find((candidate) => candidate.when(error, context));
+  const described = rule
+    ? rule.explain(facts)
+    : new ActionError(`STS ${call} for ${facts.role} failed${facts.tries}: ${facts.raw}`);
   if (context.nameProfile && context.target.profile) {
     return new ActionError(`Profile "${context.target.profile}": ${described.message}`, described.details);
   }
@@ -66,9 +88,9 @@ export function describeStsFailure(error: unknown, context: StsFailureContext): 
 }
 
 /** What the explanations are written from. */
-interface FailureFacts {
+interface FailureFacts<C extends StsFailureContext = StsFailureContext> {
   error: StsCallError;
-  context: StsFailureContext;
+  context: C;
   role: string;
   /** " (HTTP 403)", or '' without a status. */
   status: string;
@@ -80,7 +102,7 @@ interface FailureFacts {
   tries: string;
 }
 
-function factsOf(error: StsCallError, context: StsFailureContext): FailureFacts {
+function factsOf<C extends StsFailureContext>(error: StsCallError, context: C): FailureFacts<C> {
   const status = error.httpStatus === undefined ? '' : ` (HTTP ${error.httpStatus})`;
   const message = neutralise(error.message);
   return {
@@ -94,9 +116,9 @@ function factsOf(error: StsCallError, context: StsFailureContext): FailureFacts 
   };
 }
 
-interface FailureRule {
-  when(error: StsCallError, context: StsFailureContext): boolean;
-  explain(facts: FailureFacts): ActionError;
+interface FailureRule<C extends StsFailureContext = StsFailureContext> {
+  when(error: StsCallError, context: C): boolean;
+  explain(facts: FailureFacts<C>): ActionError;
 }
 
 const isAccessDenied = (error: StsCallError): boolean =>
@@ -109,23 +131,7 @@ const isAccessDenied = (error: StsCallError): boolean =>
  * a generic code (InvalidIdentityToken, ValidationError), and the message is the only
  * signal that tells them apart.
  */
-const STS_FAILURE_RULES: FailureRule[] = [
-  {
-    when: (error, context) => context.chaining && isAccessDenied(error),
-    explain: ({ role, raw }) =>
-      new ActionError(
-        `STS refused to chain to ${role}: ${raw}: the role's trust policy must allow sts:AssumeRole for the role ` +
-          "whose credentials are in the environment (the previous step's role)"
-      )
-  },
-  {
-    when: (error, context) => context.chaining && /1 hour session limit|role chaining/i.test(error.message),
-    explain: ({ context }) =>
-      new ActionError(
-        `Input role-duration-seconds ${context.session.durationSeconds} is above what role chaining allows: ` +
-          'AWS caps chained sessions at 1 hour; set 3600 or less'
-      )
-  },
+const WEB_IDENTITY_RULES: FailureRule<WebIdentityFailureContext>[] = [
   {
     when: isAccessDenied,
     explain: ({ role, raw, context }) =>
@@ -154,6 +160,53 @@ const STS_FAILURE_RULES: FailureRule[] = [
       )
   },
   {
+    when: (error) => error.code === 'ExpiredTokenException' || error.code === 'ExpiredToken',
+    explain: ({ tries }) =>
+      new ActionError(
+        `STS found the OIDC token expired${tries}, although a fresh token was fetched for each attempt: ` +
+          "check the runner's clock (tokens live about 5 minutes)"
+      )
+  }
+];
+
+const CHAINING_RULES: FailureRule<ChainingFailureContext>[] = [
+  {
+    when: (error) => isAccessDenied(error) && /sts:TagSession/.test(error.message),
+    explain: ({ role, raw, context }) =>
+      new ActionError(
+        `STS refused to chain to ${role} from ${context.from}: ${raw}: this action tags the session (as ` +
+          "configure-aws-credentials does), so the role's trust policy must also allow sts:TagSession; " +
+          'or set role-skip-session-tagging: true'
+      )
+  },
+  {
+    when: isAccessDenied,
+    explain: ({ role, raw, context }) => {
+      const externalId = context.session.externalId ? ', with the sts:ExternalId given in role-external-id' : '';
+      return new ActionError(
+        `STS refused to chain to ${role} from ${context.from}: ${raw}: the role's trust policy must allow ` +
+          `sts:AssumeRole for that identity${externalId}`
+      );
+    }
+  },
+  {
+    when: (error) => /1 hour session limit|role chaining/i.test(error.message),
+    explain: ({ context }) =>
+      new ActionError(
+        `Input role-duration-seconds ${context.session.durationSeconds} is above what role chaining allows: ` +
+          'AWS caps chained sessions at 1 hour; set 3600 or less'
+      )
+  },
+  {
+    when: (error) => ['InvalidClientTokenId', 'ExpiredToken', 'SignatureDoesNotMatch'].includes(error.code),
+    explain: ({ raw, context }) =>
+      new ActionError(`STS did not accept the credentials from ${context.from}: ${raw}: they are wrong or expired`)
+  }
+];
+
+/** Failures that read the same whatever proved the identity. */
+const COMMON_RULES: FailureRule[] = [
+  {
     when: (error) => /DurationSeconds exceeds the MaxSessionDuration/i.test(error.message),
     explain: ({ role, context }) =>
       new ActionError(
@@ -180,14 +233,6 @@ const STS_FAILURE_RULES: FailureRule[] = [
       new ActionError(
         'STS: inline-session-policy and managed-session-policies together are too large once packed ' +
           `(${message}): shorten the inline policy or pass fewer managed policies`
-      )
-  },
-  {
-    when: (error) => error.code === 'ExpiredTokenException' || error.code === 'ExpiredToken',
-    explain: ({ tries }) =>
-      new ActionError(
-        `STS found the OIDC token expired${tries}, although a fresh token was fetched for each attempt: ` +
-          "check the runner's clock (tokens live about 5 minutes)"
       )
   },
   {
@@ -226,11 +271,6 @@ const STS_FAILURE_RULES: FailureRule[] = [
       )
   }
 ];
-
-function fallback({ context, role, tries, raw }: FailureFacts): ActionError {
-  const call = context.chaining ? 'AssumeRole' : 'AssumeRoleWithWebIdentity';
-  return new ActionError(`STS ${call} for ${role} failed${tries}: ${raw}`);
-}
 
 /** The explanation printed before an AccessDenied: claims, the sub form, ready-to-paste Conditions. */
 export function trustPolicyAdvice(claims: Record<string, unknown>, audience: string, target: RoleTarget): string[] {

@@ -1,22 +1,21 @@
-import { describeStsFailure, type StsFailureContext } from './diagnosis.ts';
+import type { CredentialSource } from './credential-sources.ts';
+import type { StsFailureContext } from './diagnosis.ts';
 import { neutralise } from './external-text.ts';
 import { classifyStsFailure } from './failure-class.ts';
 import { REQUEST_TIMEOUTS, withinRemaining, withRetries, type RetryClock, type RetryPolicy } from './retry.ts';
 import type { RoleTarget, SessionRequest, TransportSettings } from './settings.ts';
 import { StsCallError } from './sts-call-error.ts';
-import type { AssumeRoleRequest, IssuedCredentials, SigningCredentials } from './sts-types.ts';
-import type { TokenProvider } from './web-identity-token.ts';
-
-/** How this run proves who it is to STS. */
-export type Identity =
-  { kind: 'web-identity'; tokens: TokenProvider } | { kind: 'role-chaining'; credentials: SigningCredentials };
+import type { SessionTag } from './session-tags.ts';
+import type { AssumeRoleRequest, IssuedCredentials } from './sts-types.ts';
 
 export interface ObtainOptions {
   target: RoleTarget;
   sessionName: string;
   session: SessionRequest;
   transport: TransportSettings;
-  identity: Identity;
+  source: CredentialSource;
+  /** The run's session tags (none with role-skip-session-tagging); only AssumeRole carries them. */
+  sessionTags: SessionTag[];
   policy: RetryPolicy;
   /** Epoch ms after which no new attempt starts (action-timeout-s, shared by all roles). */
   deadline: number;
@@ -38,21 +37,19 @@ export const loadSts = (): Promise<typeof import('./sts.ts')> => (stsClient ??= 
  * when STS says it expired, all within the deadline.
  */
 export async function obtainCredentials(options: ObtainOptions): Promise<IssuedCredentials> {
-  const { identity, session, transport } = options;
+  const { source, session, transport } = options;
   let attempts = 0;
   try {
     return await withRetries({
-      what: identity.kind === 'role-chaining' ? 'STS AssumeRole' : 'STS AssumeRoleWithWebIdentity',
+      what: source.stsCall,
       policy: options.policy,
       deadline: options.deadline,
       clock: options.clock,
       classify: (error) => (error instanceof StsCallError ? classifyStsFailure(error) : 'fail'),
       describe: (error) => (error instanceof StsCallError ? stsFailureSummary(error) : neutralise(error)),
-      onNewToken: () => (identity.kind === 'web-identity' ? identity.tokens.invalidate() : undefined),
+      onNewToken: () => source.renew(),
       log: options.log,
       attempt: async (remainingMs) => {
-        const token = identity.kind === 'web-identity' ? await identity.tokens.current(remainingMs) : undefined;
-        const sts = await loadSts();
         const request: AssumeRoleRequest = {
           region: transport.region,
           ...(transport.stsEndpoint ? { endpoint: transport.stsEndpoint } : {}),
@@ -61,26 +58,19 @@ export async function obtainCredentials(options: ObtainOptions): Promise<IssuedC
           durationSeconds: session.durationSeconds,
           ...(session.inlinePolicy ? { policy: session.inlinePolicy } : {}),
           policyArns: session.managedPolicies,
+          ...(session.externalId ? { externalId: session.externalId } : {}),
+          tags: options.sessionTags,
+          transitiveTagKeys: session.transitiveTagKeys,
           connectTimeoutMs: withinRemaining(REQUEST_TIMEOUTS.connectMs, remainingMs),
           responseTimeoutMs: withinRemaining(REQUEST_TIMEOUTS.responseMs, remainingMs),
           ...(options.agent ? { agent: options.agent } : {})
         };
         attempts += 1;
-        return identity.kind === 'role-chaining'
-          ? sts.assumeRoleWithCredentials(request, identity.credentials)
-          : sts.assumeRoleWithWebIdentity(request, token!);
+        return source.assume(request, remainingMs, loadSts);
       }
     });
   } catch (error) {
-    throw describeStsFailure(error, {
-      ...options.explain,
-      target: options.target,
-      session,
-      transport,
-      chaining: identity.kind === 'role-chaining',
-      claims: identity.kind === 'web-identity' ? identity.tokens.claims() : {},
-      attempts
-    });
+    throw source.explain(error, { ...options.explain, target: options.target, session, transport, attempts });
   }
 }
 

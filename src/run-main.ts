@@ -1,10 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { checkProfilesWritable, profileContextFrom, writeProfiles } from './aws-profile-files.ts';
-import { ActionError } from './errors.ts';
+import { credentialSourceFor } from './credential-sources.ts';
 import { applyProxyInputs, preconnectedAgent, proxyAgentFor } from './http-transport.ts';
-import { loadSts, obtainCredentials, type Identity } from './obtain-credentials.ts';
-import { oidcTokenServiceFrom } from './oidc-token.ts';
+import { loadSts, obtainCredentials } from './obtain-credentials.ts';
 import {
   checkAllowedAccounts,
   maskCredentials,
@@ -15,9 +12,9 @@ import {
 import { REQUEST_TIMEOUTS, retryPolicyFor, type RetryClock } from './retry.ts';
 import { runContextFrom } from './run-context.ts';
 import { renderSessionName } from './session-name.ts';
-import { readSettings, stsHostFor, type InputReader, type Settings, type TransportSettings } from './settings.ts';
+import { defaultSessionTags } from './session-tags.ts';
+import { readSettings, stsHostFor, type InputReader, type TransportSettings } from './settings.ts';
 import { successSummary } from './summary.ts';
-import { fileTokens, githubOidcTokens } from './web-identity-token.ts';
 
 export interface MainDependencies {
   input: InputReader;
@@ -40,18 +37,30 @@ export async function runMain({ input, env, runner, clock, summarise }: MainDepe
     for (const { role } of wanted.targets) if (role.accountId) runner.setSecret(role.accountId);
   maskProxyPassword(transport, runner);
   applyProxyInputs(transport, env);
-  const sessionName = renderSessionName(wanted.sessionNameTemplate, runContextFrom(env));
+  const run = runContextFrom(env);
+  const sessionName = renderSessionName(wanted.sessionNameTemplate, run);
+  const sessionTags = wanted.session.sessionTagging ? defaultSessionTags(run) : [];
   const deadline = clock.now() + settings.requests.timeoutSeconds * 1000;
   const policy = retryPolicyFor(settings.requests);
-  const identity = identityFor(settings, env, runner, clock, deadline);
   const profileContext = profileContextFrom(env, outputs.overwriteAwsProfile, (line) => runner.warning(line));
   const profiles = wanted.targets.flatMap((target) => (target.profile === undefined ? [] : [target.profile]));
   if (profiles.length) checkProfilesWritable(profileContext, profiles);
   // Every local check is done: use the waits. The token request goes out first; STS's
   // connection opens and the AWS SDK loads while it is in flight.
-  if (identity.kind === 'web-identity') identity.tokens.prefetch(deadline - clock.now());
   const stsUrl = transport.stsEndpoint ?? `https://${stsHostFor(transport.region)}`;
-  const agent = proxyAgentFor(stsUrl) ?? preconnectedAgent(stsUrl, REQUEST_TIMEOUTS.connectMs);
+  const proxyAgent = proxyAgentFor(stsUrl);
+  const source = credentialSourceFor({
+    settings,
+    env,
+    clock,
+    deadline,
+    // Only a proxy agent: the pre-connected one serves the first STS call of this step.
+    ...(proxyAgent ? { agent: proxyAgent } : {}),
+    mask: (secret) => runner.setSecret(secret),
+    log: (line) => runner.info(line)
+  });
+  source.prefetch(deadline - clock.now());
+  const agent = proxyAgent ?? preconnectedAgent(stsUrl, REQUEST_TIMEOUTS.connectMs);
   void loadSts().catch(() => undefined);
 
   const roles: AssumedRole[] = [];
@@ -61,7 +70,8 @@ export async function runMain({ input, env, runner, clock, summarise }: MainDepe
       sessionName,
       session: wanted.session,
       transport,
-      identity,
+      source,
+      sessionTags,
       policy,
       deadline,
       ...(agent ? { agent } : {}),
@@ -87,7 +97,7 @@ export async function runMain({ input, env, runner, clock, summarise }: MainDepe
     );
   }
   if (outputs.jobSummary) {
-    const claims = identity.kind === 'web-identity' ? identity.tokens.claims() : {};
+    const { audience, subject } = source.summary();
     summarise(
       successSummary({
         roles: roles.map(({ target, credentials }) => ({
@@ -99,60 +109,11 @@ export async function runMain({ input, env, runner, clock, summarise }: MainDepe
         sessionName,
         maskAccountId: outputs.maskAccountId,
         region: transport.region,
-        audience: identity.kind === 'web-identity' ? wanted.audience : '(role chaining: none)',
-        subject: typeof claims.sub === 'string' ? claims.sub : '',
+        audience,
+        subject,
         now
       })
     );
-  }
-}
-
-/** How this run proves who it is; every check here is local, so a failure makes no request. */
-function identityFor(
-  { identity: wanted, requests }: Settings,
-  env: NodeJS.ProcessEnv,
-  runner: MainDependencies['runner'],
-  clock: RetryClock,
-  deadline: number
-): Identity {
-  const mask = (secret: string): void => runner.setSecret(secret);
-  switch (wanted.source) {
-    case 'role-chaining': {
-      const accessKeyId = env.AWS_ACCESS_KEY_ID;
-      const secretAccessKey = env.AWS_SECRET_ACCESS_KEY;
-      if (!accessKeyId || !secretAccessKey) {
-        throw new ActionError(
-          'Input role-chaining needs credentials in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY): ' +
-            'use this action once earlier in the job without role-chaining'
-        );
-      }
-      return {
-        kind: 'role-chaining',
-        credentials: {
-          accessKeyId,
-          secretAccessKey,
-          ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {})
-        }
-      };
-    }
-    case 'token-file': {
-      const path = resolve(env.GITHUB_WORKSPACE ?? process.cwd(), wanted.webIdentityTokenFile!);
-      return { kind: 'web-identity', tokens: fileTokens(path, (file) => readFileSync(file, 'utf8'), mask, clock) };
-    }
-    case 'github-oidc':
-      return {
-        kind: 'web-identity',
-        tokens: githubOidcTokens({
-          service: oidcTokenServiceFrom(env),
-          audience: wanted.audience,
-          policy: retryPolicyFor(requests),
-          deadline,
-          clock,
-          responseTimeoutMs: REQUEST_TIMEOUTS.responseMs,
-          mask,
-          log: (line) => runner.info(line)
-        })
-      };
   }
 }
 

@@ -7,6 +7,7 @@ import { isPolicyArn, parseRoleArn, type Partition, type RoleArn } from './arn.t
 import { ActionError } from './errors.ts';
 import { booleanInput, listInput, required, wholeNumberInput, type InputReader } from './inputs.ts';
 import { DEFAULT_SESSION_NAME_TEMPLATE, parseSessionNameTemplate, type TemplatePart } from './session-name.ts';
+import { parseExternalId, parseTransitiveTagKeys } from './session-tags.ts';
 
 export type { InputReader } from './inputs.ts';
 
@@ -37,6 +38,11 @@ export interface SessionRequest {
   /** Minified JSON, or undefined when not given. */
   inlinePolicy?: string;
   managedPolicies: string[];
+  /** role-external-id: sent with AssumeRole; AssumeRoleWithWebIdentity takes none. */
+  externalId?: string;
+  /** Whether AssumeRole carries the run's session tags (role-skip-session-tagging turns them off). */
+  sessionTagging: boolean;
+  transitiveTagKeys: string[];
 }
 
 /** How hard to try: attempts for transient failures, and the overall deadline. */
@@ -96,6 +102,7 @@ export function readSettings(input: InputReader): Settings {
   const region = parseRegion(required(input, 'aws-region'));
   const targets = readTargets(input, stsEndpoint !== undefined);
   for (const target of targets) checkPartitionMatchesRegion(target.role, region);
+  const skipSessionTagging = booleanInput(input, 'role-skip-session-tagging', false);
   const session: SessionRequest = {
     durationSeconds: wholeNumberInput(input, 'role-duration-seconds', {
       fallback: 3600,
@@ -105,7 +112,10 @@ export function readSettings(input: InputReader): Settings {
       hint: " (and not above the role's maximum session duration)"
     }),
     ...optional('inlinePolicy', parseInlinePolicy(input('inline-session-policy'))),
-    managedPolicies: parseManagedPolicies(listInput(input, 'managed-session-policies'))
+    managedPolicies: parseManagedPolicies(listInput(input, 'managed-session-policies')),
+    ...optional('externalId', parseExternalId(input('role-external-id'))),
+    sessionTagging: !skipSessionTagging,
+    transitiveTagKeys: parseTransitiveTagKeys(input('transitive-tag-keys'), skipSessionTagging)
   };
   const webIdentityTokenFile = input('web-identity-token-file');
   const source = readCredentialSource(input, webIdentityTokenFile, targets, session.durationSeconds);

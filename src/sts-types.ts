@@ -7,6 +7,10 @@ export interface AssumeRoleRequest {
   durationSeconds: number;
   policy?: string;
   policyArns: string[];
+  /** AssumeRole only: AssumeRoleWithWebIdentity takes neither. */
+  externalId?: string;
+  tags: { key: string; value: string }[];
+  transitiveTagKeys: string[];
   connectTimeoutMs: number;
   responseTimeoutMs: number;
   /** An HTTP(S) agent: through the configured proxy, or with the connection already opening. */

@@ -57,7 +57,10 @@ export function assumeRoleWithCredentials(
     new AssumeRoleCommand({
       RoleArn: request.roleArn,
       RoleSessionName: request.sessionName,
-      ...sessionPolicies(request)
+      ...sessionPolicies(request),
+      ...(request.externalId ? { ExternalId: request.externalId } : {}),
+      ...(request.tags.length ? { Tags: request.tags.map(({ key, value }) => ({ Key: key, Value: value })) } : {}),
+      ...(request.transitiveTagKeys.length ? { TransitiveTagKeys: request.transitiveTagKeys } : {})
     })
   );
 }

@@ -1,7 +1,11 @@
-/* role-chaining (AssumeRole with the credentials in the environment) and web-identity-token-file. */
+/*
+ * role-chaining (AssumeRole with the credentials in the environment, or else the runner's
+ * own AWS identity: instance metadata, container credentials, IRSA) and web-identity-token-file.
+ */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startEmulation, type Emulation } from '../../emulator/emulation.ts';
+import { DEMO_ROLE_ARN, startEmulation, type Emulation } from '../../emulator/emulation.ts';
+import { startContainerCredentials, startInstanceMetadata } from '../../emulator/host-credentials.ts';
 import { REPO_ROOT, type Job } from '../../emulator/runner.ts';
 
 const CHAINED_ROLE = 'arn:aws:iam::210987654321:role/deployer';
@@ -13,7 +17,8 @@ beforeEach(async () => {
     arn: CHAINED_ROLE,
     maxSessionDuration: 3600,
     trust: {},
-    trustedSessions: ['arn:aws:sts::123456789012:assumed-role/deploy/*']
+    trustedSessions: ['arn:aws:sts::123456789012:assumed-role/deploy/*'],
+    tagSession: true
   });
 });
 afterEach(() => emulation.close());
@@ -52,7 +57,7 @@ describe('role-chaining', () => {
     const chained = await job.uses(emulation.inputs({ 'role-to-assume': CHAINED_ROLE, 'role-chaining': 'true' }));
     expect(chained.exitCode).toBe(1);
     expect(chained.log.at(-1)).toMatch(
-      /^Error: STS refused to chain to arn:aws:iam::210987654321:role\/deployer: AccessDenied \(HTTP 403\): .*: the role's trust policy must allow sts:AssumeRole for the role whose credentials are in the environment/
+      /^Error: STS refused to chain to arn:aws:iam::210987654321:role\/deployer from the credentials in the environment \(the previous step's role\): AccessDenied \(HTTP 403\): .*: the role's trust policy must allow sts:AssumeRole for that identity$/
     );
   });
 
@@ -63,12 +68,160 @@ describe('role-chaining', () => {
     ],
     [
       {},
-      'Input role-chaining needs credentials in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY): use this action once earlier in the job without role-chaining'
+      'Input role-chaining found no AWS credentials: no keys in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), no AWS_PROFILE, ' +
+        'no IRSA token file (AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN), no container credentials ' +
+        '(AWS_CONTAINER_CREDENTIALS_FULL_URI or …_RELATIVE_URI), and the instance metadata service is off (AWS_EC2_METADATA_DISABLED): ' +
+        'use this action once earlier in the job without role-chaining, or run the job on a runner with an AWS role ' +
+        '(EC2 instance profile, ECS or CodeBuild task role, EKS Pod Identity or IRSA)'
     ]
   ])('fails locally for %j', async (extra, message) => {
-    const main = await emulation.job().uses(emulation.inputs({ 'role-chaining': 'true', ...extra }));
+    const job = emulation.job({ env: { AWS_EC2_METADATA_DISABLED: 'true' } });
+    const main = await job.uses(emulation.inputs({ 'role-chaining': 'true', ...extra }));
     expect(main.log.at(-1)).toBe(`Error: ${message}`);
     expect(emulation.sts.requests).toEqual([]);
+  });
+});
+
+describe("role-chaining from the runner's own AWS identity", () => {
+  const RUNNER_ACCOUNT = '111122223333';
+  const trustRunner = (roleName: string, condition = {}) =>
+    emulation.sts.addRole({
+      arn: CHAINED_ROLE,
+      maxSessionDuration: 3600,
+      trust: {},
+      trustedSessions: [`arn:aws:sts::${RUNNER_ACCOUNT}:assumed-role/${roleName}/*`],
+      tagSession: true,
+      assumeRoleCondition: condition
+    });
+  const chainInputs = (extra: Record<string, string> = {}) =>
+    emulation.inputs({ 'role-to-assume': CHAINED_ROLE, 'role-chaining': 'true', ...extra });
+  const assumeRoleRequests = () => emulation.sts.requests.filter((request) => request.action === 'AssumeRole');
+
+  it('starts from the EC2 instance profile (IMDSv2), with the external id and session tags the trust policy asks for', async () => {
+    const imds = await startInstanceMetadata(emulation.sts, `arn:aws:iam::${RUNNER_ACCOUNT}:role/runner-instance`);
+    try {
+      trustRunner('runner-instance', {
+        StringEquals: { 'sts:ExternalId': 'tenant-7', 'aws:RequestTag/Repository': 'octo-org/octo-repo' },
+        StringLike: { 'aws:RequestTag/Branch': 'refs/heads/*' }
+      });
+      const job = emulation.job({ idTokenPermission: false, env: { AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url } });
+      const main = await job.uses(
+        chainInputs({ 'role-external-id': 'tenant-7', 'transitive-tag-keys': 'Repository\nActor' })
+      );
+      expect(main.exitCode).toBe(0);
+      expect(main.log).toContain('Chaining from the EC2 instance profile (instance metadata service)');
+      expect(emulation.sts.requests.map((request) => `${request.action} ${request.status}`)).toEqual([
+        'AssumeRole 200'
+      ]);
+      expect(assumeRoleRequests()[0]!.params).toMatchObject({
+        ExternalId: 'tenant-7',
+        'Tags.member.1.Key': 'GitHub',
+        'Tags.member.1.Value': 'Actions',
+        'Tags.member.2.Key': 'Repository',
+        'Tags.member.2.Value': 'octo-org/octo-repo',
+        'TransitiveTagKeys.member.1': 'Repository',
+        'TransitiveTagKeys.member.2': 'Actor'
+      });
+      expect((await identity(job)).Arn).toBe('arn:aws:sts::210987654321:assumed-role/deployer/gha-4242-1');
+      // The instance's own keys are masked and never exported.
+      const instance = imds.handedOut[0]!;
+      for (const secret of [instance.accessKeyId, instance.secretAccessKey, instance.sessionToken]) {
+        expect(main.raw.split('\n').filter((line) => line.includes(secret))).toEqual([`::add-mask::${secret}`]);
+        expect(Object.values(main.exported)).not.toContain(secret);
+      }
+    } finally {
+      await imds.close();
+    }
+  });
+
+  it('starts from EKS Pod Identity (container credentials with an authorization token file)', async () => {
+    const endpoint = await startContainerCredentials(
+      emulation.sts,
+      `arn:aws:iam::${RUNNER_ACCOUNT}:role/runner-pod`,
+      'pod-identity-token-123'
+    );
+    try {
+      trustRunner('runner-pod');
+      const job = emulation.job({ idTokenPermission: false });
+      const tokenFile = join(job.root, 'eks-pod-identity-token');
+      writeFileSync(tokenFile, 'pod-identity-token-123');
+      Object.assign(job.env, {
+        AWS_CONTAINER_CREDENTIALS_FULL_URI: endpoint.fullUri,
+        AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: tokenFile
+      });
+      const main = await job.uses(chainInputs({ 'role-skip-session-tagging': 'true' }));
+      expect(main.exitCode).toBe(0);
+      expect(main.log).toContain(
+        'Chaining from EKS Pod Identity (AWS_CONTAINER_CREDENTIALS_FULL_URI, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE)'
+      );
+      expect(endpoint.requests.map((request) => request.authorized)).toEqual([true]);
+      expect(Object.keys(assumeRoleRequests()[0]!.params).filter((name) => name.startsWith('Tags.'))).toEqual([]);
+      expect((await identity(job)).Arn).toBe('arn:aws:sts::210987654321:assumed-role/deployer/gha-4242-1');
+    } finally {
+      await endpoint.close();
+    }
+  });
+
+  it('starts from IRSA: the token file goes to AssumeRoleWithWebIdentity (no tags), then AssumeRole', async () => {
+    const job = emulation.job({ idTokenPermission: false });
+    const tokenFile = join(job.root, 'eks-token');
+    writeFileSync(tokenFile, await emulation.issuer.issue('sts.amazonaws.com'));
+    Object.assign(job.env, { AWS_WEB_IDENTITY_TOKEN_FILE: tokenFile, AWS_ROLE_ARN: DEMO_ROLE_ARN });
+    const main = await job.uses(chainInputs());
+    expect(main.exitCode).toBe(0);
+    expect(main.log).toContain(
+      "Chaining from the pod's service-account role (IRSA: AWS_WEB_IDENTITY_TOKEN_FILE, AWS_ROLE_ARN)"
+    );
+    expect(emulation.sts.requests.map((request) => `${request.action} ${request.status}`)).toEqual([
+      'AssumeRoleWithWebIdentity 200',
+      'AssumeRole 200'
+    ]);
+    expect(Object.keys(emulation.sts.requests[0]!.params).some((name) => name.startsWith('Tags.'))).toBe(false);
+    expect(assumeRoleRequests()[0]!.params['Tags.member.2.Key']).toBe('Repository');
+    expect((await identity(job)).Arn).toBe('arn:aws:sts::210987654321:assumed-role/deployer/gha-4242-1');
+  });
+
+  it('names the source when STS refuses the chain', async () => {
+    const imds = await startInstanceMetadata(emulation.sts, `arn:aws:iam::${RUNNER_ACCOUNT}:role/runner-instance`);
+    try {
+      trustRunner('runner-instance', { StringEquals: { 'sts:ExternalId': 'tenant-7' } });
+      const job = emulation.job({ idTokenPermission: false, env: { AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url } });
+      const main = await job.uses(chainInputs({ 'role-external-id': 'tenant-8' }));
+      expect(main.exitCode).toBe(1);
+      expect(main.log.at(-1)).toMatch(
+        /^Error: STS refused to chain to arn:aws:iam::210987654321:role\/deployer from the EC2 instance profile \(instance metadata service\): AccessDenied \(HTTP 403\): .*: the role's trust policy must allow sts:AssumeRole for that identity, with the sts:ExternalId given in role-external-id$/
+      );
+      expect(main.log.join('\n')).not.toMatch(/AssumeRoleWithWebIdentity/);
+    } finally {
+      await imds.close();
+    }
+  });
+
+  it('says what it tried when the instance metadata service gives nothing', async () => {
+    const imds = await startInstanceMetadata(emulation.sts, `arn:aws:iam::${RUNNER_ACCOUNT}:role/runner-instance`);
+    imds.failWith = 404;
+    try {
+      const job = emulation.job({ idTokenPermission: false, env: { AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url } });
+      const main = await job.uses(chainInputs());
+      expect(main.exitCode).toBe(1);
+      expect(main.log.at(-1)).toMatch(
+        /^Error: Input role-chaining found no AWS credentials: no keys in the environment .* and the instance metadata service gave none \(HTTP 404\): use this action once earlier/
+      );
+      expect(emulation.sts.requests).toEqual([]);
+    } finally {
+      await imds.close();
+    }
+  });
+
+  it('without role-chaining, sends neither tags nor an external id, and says the inputs are ignored', async () => {
+    const main = await emulation.job().uses(emulation.inputs({ 'role-external-id': 'tenant-7' }));
+    expect(main.exitCode).toBe(0);
+    expect(main.log).toContain(
+      'Note: role-external-id applies to sts:AssumeRole (role-chaining) only; AssumeRoleWithWebIdentity takes neither, so they are not sent'
+    );
+    expect(Object.keys(emulation.sts.requests[0]!.params).filter((name) => /^(Tags|ExternalId)/.test(name))).toEqual(
+      []
+    );
   });
 });
 

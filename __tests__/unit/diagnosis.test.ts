@@ -1,4 +1,4 @@
-import { describeStsFailure, trustPolicyAdvice } from '../../src/diagnosis.ts';
+import { describeChainingFailure, describeWebIdentityFailure, trustPolicyAdvice } from '../../src/diagnosis.ts';
 import { errorDetails, errorLine } from '../../src/errors.ts';
 import { readSettings } from '../../src/settings.ts';
 import { StsCallError } from '../../src/sts-call-error.ts';
@@ -10,7 +10,6 @@ const target = settings.identity.targets[0]!;
 const context = {
   target,
   nameProfile: false,
-  chaining: false,
   audience: settings.identity.audience,
   session: settings.identity.session,
   transport: settings.transport
@@ -68,7 +67,7 @@ describe('AccessDenied diagnosis', () => {
   });
 
   it('prints claims, never the token, before a one-line error', () => {
-    const error = describeStsFailure(denied, {
+    const error = describeWebIdentityFailure(denied, {
       ...context,
       claims: claims({ sub: 'repo:octo-org/octo-repo:pull_request' }),
       attempts: 1
@@ -84,7 +83,7 @@ describe('AccessDenied diagnosis', () => {
 describe('targeted STS messages', () => {
   const line = (code: string, message: string, status = 400) =>
     errorLine(
-      describeStsFailure(new StsCallError(code, message, status), {
+      describeWebIdentityFailure(new StsCallError(code, message, status), {
         ...context,
         claims: claims({}),
         attempts: 1
@@ -117,5 +116,25 @@ describe('targeted STS messages', () => {
     ]
   ])('%s', (code, message, status, expected) => {
     expect(line(code, message, status)).toMatch(expected);
+  });
+});
+
+describe('chaining failures name where the signing credentials came from', () => {
+  const line = (code: string, message: string, status: number, from: string) =>
+    errorLine(describeChainingFailure(new StsCallError(code, message, status), { ...context, attempts: 1, from }));
+  it('says AssumeRole, never AssumeRoleWithWebIdentity', () => {
+    expect(line('Weird', 'odd', 400, 'the EC2 instance profile (instance metadata service)')).toBe(
+      'STS AssumeRole for arn:aws:iam::123456789012:role/deploy failed: Weird (HTTP 400): odd'
+    );
+  });
+  it('asks for sts:TagSession when STS refused the tags', () => {
+    const text = line(
+      'AccessDenied',
+      'User: x is not authorized to perform: sts:TagSession on resource: y',
+      403,
+      'EKS Pod Identity (AWS_CONTAINER_CREDENTIALS_FULL_URI, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE)'
+    );
+    expect(text).toMatch(/^STS refused to chain to arn:aws:iam::123456789012:role\/deploy from EKS Pod Identity \(/);
+    expect(text).toMatch(/must also allow sts:TagSession; or set role-skip-session-tagging: true$/);
   });
 });
