@@ -19,7 +19,7 @@ describe('readSettings', () => {
         source: 'github-oidc',
         audience: 'sts.amazonaws.com',
         sessionNameTemplate: expect.any(Array),
-        session: { durationSeconds: 3600, managedPolicies: [] }
+        session: { durationSeconds: 3600, managedPolicies: [], sessionTagging: true, transitiveTagKeys: [] }
       },
       requests: { maxAttempts: 12, timeoutSeconds: 180 },
       transport: { region: 'eu-west-2' },
