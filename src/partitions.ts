@@ -113,6 +113,16 @@ export function stsHost(region: string, partition: PartitionData, variant: Endpo
   return `sts.${region}.${partition.dnsSuffix}`;
 }
 
+/** A host name of AWS's STS in any partition: regular, FIPS, dual-stack, regional or global. */
+export function isAwsStsHost(host: string): boolean {
+  const escape = (text: string): string => text.replace(/[.]/g, '\\.');
+  return PARTITIONS.some((partition) =>
+    [partition.dnsSuffix, partition.dualStackDnsSuffix].some((suffix) =>
+      new RegExp(`^sts(-fips)?\\.([a-z0-9-]+\\.)?${escape(suffix)}$`).test(host)
+    )
+  );
+}
+
 /**
  * The audience GitHub's token is requested for by default. AWS documents
  * sts.amazonaws.com.cn for China; for the other partitions (including the ISO and

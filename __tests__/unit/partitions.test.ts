@@ -6,6 +6,7 @@ import {
   checkVariantSupported,
   defaultAudience,
   editDistance,
+  isAwsStsHost,
   nearestRegions,
   resolveRegion,
   stsHost,
@@ -89,6 +90,19 @@ describe('stsHost', () => {
       }
     }
     client.destroy();
+  });
+
+  it('recognises every host it names as AWS STS, and no other', () => {
+    for (const { region, partition } of allRegions) {
+      for (const variant of VARIANTS)
+        expect([stsHost(region, partition, variant), isAwsStsHost(stsHost(region, partition, variant))]).toEqual([
+          stsHost(region, partition, variant),
+          true
+        ]);
+    }
+    expect(isAwsStsHost('sts.amazonaws.com')).toBe(true);
+    expect(isAwsStsHost('sts.example.com')).toBe(false);
+    expect(isAwsStsHost('sts.eu-west-2.amazonaws.com.evil.example')).toBe(false);
   });
 
   it('gives the ISO, sovereign and FIPS hosts', () => {
