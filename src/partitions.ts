@@ -64,7 +64,7 @@ export function resolveRegion(region: string, customEndpoint: boolean): Partitio
 /** Up to three listed region codes closest to `region` by edit distance, if any is close. */
 export function nearestRegions(region: string): string[] {
   const all = PARTITIONS.flatMap((partition) => partition.regions);
-  const scored = all.map((code) => ({ code, distance: editDistance(region, code) }));
+  const scored = all.map((code) => ({ code, distance: editDistance(region.toLowerCase(), code) }));
   const best = Math.min(...scored.map((entry) => entry.distance));
   if (best > Math.max(2, Math.floor(region.length / 4))) return [];
   return scored
