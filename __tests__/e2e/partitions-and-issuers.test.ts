@@ -124,7 +124,7 @@ describe('GitHub Enterprise issuers', () => {
 
   it("stops after 3 attempts when STS cannot fetch a GHES issuer's keys, and says its JWKS must be reachable", async () => {
     emulation.useIssuer({ kind: 'ghes', host: 'ghes.example.com' });
-    emulation.sts.providers[0]!.reachAt = 'http://127.0.0.1:9';
+    emulation.sts.providers[0]!.keysFrom = 'http://127.0.0.1:9';
     const main = await emulation.job().uses(emulation.inputs());
     expect(main.exitCode).toBe(1);
     expect(emulation.sts.requests).toHaveLength(3);
