@@ -1,7 +1,8 @@
 /** The pieces around the action on 127.0.0.1: GitHub's token service and an STS, wired together. */
-import { startOidcIssuer, type OidcIssuer } from './oidc-issuer.ts';
+import { issuerUrlFor, startOidcIssuer, type IssuerForm, type OidcIssuer } from './oidc-issuer.ts';
 import { Job, type JobOptions } from './runner.ts';
 import { startStsStub, type StsStub } from './sts-stub.ts';
+import { providerNameOf } from '../tools/trust-policy.ts';
 import type { NetworkConditions } from './http-server.ts';
 import type { TlsMaterial } from './tls.ts';
 
@@ -16,6 +17,13 @@ export interface Emulation {
   job(options?: JobOptions & { idTokenPermission?: boolean }): Job;
   /** The inputs a workflow would give, pointed at the local STS. */
   inputs(extra?: Record<string, string>): Record<string, string>;
+  /**
+   * Tokens name this issuer from now on (served by the local token service under the
+   * issuer's path), and the account is set up for it as the README says: its provider
+   * (audience sts.amazonaws.com) and the demo role trusting the repository under that
+   * provider's condition keys.
+   */
+  useIssuer(form: IssuerForm): void;
   close(): Promise<void>;
 }
 
@@ -41,10 +49,29 @@ export async function startEmulation(
       StringLike: { 'token.actions.githubusercontent.com:sub': 'repo:octo-org/octo-repo:*' }
     }
   });
+  const useIssuer = (form: IssuerForm): void => {
+    const iss = issuerUrlFor(form);
+    issuer.run = { ...issuer.run, issuer: iss };
+    sts.providers.splice(0, sts.providers.length, {
+      issuer: iss,
+      clientIds: ['sts.amazonaws.com'],
+      keysFrom: issuer.url
+    });
+    const name = providerNameOf(iss);
+    sts.addRole({
+      arn: DEMO_ROLE_ARN,
+      maxSessionDuration: 3600,
+      trust: {
+        StringEquals: { [`${name}:aud`]: 'sts.amazonaws.com' },
+        StringLike: { [`${name}:sub`]: 'repo:octo-org/octo-repo:*' }
+      }
+    });
+  };
   const jobs: Job[] = [];
   return {
     issuer,
     sts,
+    useIssuer,
     job: ({ idTokenPermission = true, ...options } = {}) => {
       const job = new Job({
         ...(idTokenPermission ? { idToken: { requestUrl: issuer.requestUrl, requestToken: issuer.requestToken } } : {}),

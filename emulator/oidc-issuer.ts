@@ -74,6 +74,30 @@ function claimsFor(run: RunDescription): Record<string, string> {
   };
 }
 
+/**
+ * Where the tokens say they come from (`iss`). github.com's issuer; an enterprise with a
+ * unique issuer (a path after it); GHE.com (a host per enterprise); GitHub Enterprise
+ * Server (a path on the server's own host).
+ */
+export type IssuerForm =
+  | { kind: 'github.com' }
+  | { kind: 'enterprise'; slug: string }
+  | { kind: 'ghe.com'; subdomain: string }
+  | { kind: 'ghes'; host: string };
+
+export function issuerUrlFor(form: IssuerForm): string {
+  switch (form.kind) {
+    case 'github.com':
+      return 'https://token.actions.githubusercontent.com';
+    case 'enterprise':
+      return `https://token.actions.githubusercontent.com/${form.slug}`;
+    case 'ghe.com':
+      return `https://token.actions.${form.subdomain}.ghe.com`;
+    case 'ghes':
+      return `https://${form.host}/_services/token`;
+  }
+}
+
 /** A fault the token service shows for the next requests. */
 export type OidcFault = { status: number; body?: string } | { body: string };
 
@@ -134,14 +158,16 @@ export async function startOidcIssuer(tls?: TlsMaterial, network?: NetworkCondit
 
   const handler: Handler = async (request, _body, response) => {
     const url = new URL(request.url ?? '/', issuerUrl);
+    // Standing in for another issuer, the documents name that issuer, and are served under its path too.
+    const iss = issuer.run.issuer ?? issuerUrl;
     const json = (status: number, value: unknown): void => {
       response.writeHead(status, { 'content-type': 'application/json' });
       response.end(JSON.stringify(value));
     };
-    if (url.pathname === '/.well-known/openid-configuration') {
+    if (url.pathname.endsWith('/.well-known/openid-configuration')) {
       return json(200, {
-        issuer: issuerUrl,
-        jwks_uri: `${issuerUrl}/.well-known/jwks`,
+        issuer: iss,
+        jwks_uri: `${iss}/.well-known/jwks`,
         subject_types_supported: ['public', 'pairwise'],
         response_types_supported: ['id_token'],
         claims_supported: [
@@ -162,7 +188,7 @@ export async function startOidcIssuer(tls?: TlsMaterial, network?: NetworkCondit
         scopes_supported: ['openid']
       });
     }
-    if (url.pathname === '/.well-known/jwks') return json(200, { keys: [jwk] });
+    if (url.pathname.endsWith('/.well-known/jwks')) return json(200, { keys: [jwk] });
     if (url.pathname === '/token') {
       const authorized = request.headers.authorization === `Bearer ${requestToken}`;
       const audience = url.searchParams.get('audience');

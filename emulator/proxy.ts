@@ -15,7 +15,11 @@ export interface TestProxy {
 
 const resolveTestHost = (host: string): string => (host.endsWith('.test') ? '127.0.0.1' : host);
 
-export async function startTestProxy(): Promise<TestProxy> {
+/**
+ * `routes` maps "host:port" to a local port: a tunnel to a real service's name (e.g. STS's
+ * FIPS host) lands on a local stand-in instead, and `seen` shows which name was asked for.
+ */
+export async function startTestProxy(routes: Record<string, number> = {}): Promise<TestProxy> {
   const sockets = new Set<Socket>();
   const seen: string[] = [];
   const server = createServer((request, response) => {
@@ -41,7 +45,8 @@ export async function startTestProxy(): Promise<TestProxy> {
   server.on('connect', (request, client: Socket, head: Buffer) => {
     const [host = '', port = '443'] = (request.url ?? '').split(':');
     seen.push(`${host}:${port}`);
-    const upstream = connect(Number(port), resolveTestHost(host), () => {
+    const routed = routes[`${host}:${port}`];
+    const upstream = connect(routed ?? Number(port), routed ? '127.0.0.1' : resolveTestHost(host), () => {
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       upstream.write(head);
       upstream.pipe(client);

@@ -9,7 +9,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Hash } from '@smithy/hash-node';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { createRemoteJWKSet, decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
+import { createLocalJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JSONWebKeySet } from 'jose';
 import {
   emptyTimeline,
   startLocalServer,
@@ -51,7 +51,10 @@ export interface OidcProviderDefinition {
    * the issuer without https://. The emulation registers its local issuer as GitHub's.
    */
   name?: string;
-  /** Where to fetch the discovery document when a local service stands in for the issuer; default the issuer. */
+  /**
+   * The local service standing in for the issuer's host (our DNS): the discovery document
+   * and the keys it names are fetched there, under the issuer's path. Default: the issuer.
+   */
   keysFrom?: string;
 }
 
@@ -229,9 +232,27 @@ function credentialsFor(role: Pick<RoleDefinition, 'arn'>, sessionName: string):
   };
 }
 
+const VERIFICATION_KEY_MESSAGE =
+  "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity " +
+  'documentation for requirements';
+
+/** Discovery document, then its jwks_uri, as STS does; any failure is STS's "verification key" error. */
+async function fetchJwks(provider: OidcProviderDefinition): Promise<ReturnType<typeof createLocalJWKSet>> {
+  const origin = new URL(provider.issuer).origin;
+  const local = (url: string): string =>
+    provider.keysFrom && url.startsWith(origin) ? provider.keysFrom + url.slice(origin.length) : url;
+  try {
+    const fetchJson = async (url: string): Promise<unknown> =>
+      (await fetch(local(url), { signal: AbortSignal.timeout(5000) })).json();
+    const discovery = (await fetchJson(`${provider.issuer}/.well-known/openid-configuration`)) as { jwks_uri: string };
+    return createLocalJWKSet((await fetchJson(discovery.jwks_uri)) as JSONWebKeySet);
+  } catch {
+    throw new StsError(400, 'InvalidIdentityToken', VERIFICATION_KEY_MESSAGE);
+  }
+}
+
 /** With `network`, the HTTPS listener answers as if farther away. */
 export async function startStsStub(tls?: TlsMaterial, network?: NetworkConditions): Promise<StsStub> {
-  const jwksByIssuer = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
   let windowStart = 0;
   let windowCount = 0;
 
@@ -266,16 +287,7 @@ export async function startStsStub(tls?: TlsMaterial, network?: NetworkCondition
         'InvalidIdentityToken',
         `No OpenIDConnect provider found in your account for ${String(unverified.iss)}`
       );
-    let jwks = jwksByIssuer.get(provider.issuer);
-    if (!jwks) {
-      const discovery = (await (
-        await fetch(`${provider.keysFrom ?? provider.issuer}/.well-known/openid-configuration`)
-      ).json()) as {
-        jwks_uri: string;
-      };
-      jwks = createRemoteJWKSet(new URL(discovery.jwks_uri));
-      jwksByIssuer.set(provider.issuer, jwks);
-    }
+    const jwks = await fetchJwks(provider);
     try {
       const { payload } = await jwtVerify(token, jwks, { issuer: provider.issuer, algorithms: ['RS256'] });
       const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
@@ -440,11 +452,7 @@ ${sessionXml(session, duration)}
           'The request could not be fulfilled because the identity provider (IDP) that was asked to verify the incoming identity token could not be reached.'
         );
       case 'verification-key':
-        return xmlError(
-          400,
-          'InvalidIdentityToken',
-          "Couldn't retrieve verification key from your identity provider,  please reference AssumeRoleWithWebIdentity documentation for requirements"
-        );
+        return xmlError(400, 'InvalidIdentityToken', VERIFICATION_KEY_MESSAGE);
       case 'expired-token':
         return xmlError(
           400,

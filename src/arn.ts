@@ -1,18 +1,19 @@
 import { ActionError } from './errors.ts';
-
-export type Partition = 'aws' | 'aws-cn' | 'aws-us-gov';
+import { PARTITION_IDS } from './partitions.ts';
 
 export interface RoleArn {
   arn: string;
-  partition: Partition;
+  /** One of the SDK's partitions (PARTITION_IDS). */
+  partition: string;
   /** Empty only for STS servers without accounts (e.g. Ceph RGW), see parseRoleArn. */
   accountId: string;
   roleName: string;
 }
 
-const ROLE_ARN = /^arn:(aws|aws-cn|aws-us-gov):iam::(\d{12})?:role\/((?:[\w+=,.@-]+\/)*)([\w+=,.@-]{1,64})$/;
+/** Any role ARN shape; the partition and account id are checked one by one, for a precise error. */
+const ROLE_ARN = /^arn:([\w-]+):iam::([^:]*):role\/((?:[\w+=,.@-]+\/)*)([\w+=,.@-]{1,64})$/;
 const ASSUMED_ROLE_ARN = /^arn:[\w-]+:sts::(\d{12})?:assumed-role\/[^/]+\/.+$/;
-const POLICY_ARN = /^arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}|aws):policy\/[\w+=,.@/-]{1,128}$/;
+const POLICY_ARN = /^arn:([\w-]+):iam::(\d{12}|aws):policy\/[\w+=,.@/-]{1,128}$/;
 
 /**
  * Parses `role-to-assume`. An ARN without an account id is only meaningful to STS
@@ -22,17 +23,28 @@ export function parseRoleArn(value: string, customEndpoint: boolean): RoleArn {
   const match = ROLE_ARN.exec(value);
   if (!match) {
     throw new ActionError(
-      `Input role-to-assume "${value}" is not a role ARN: use the full ARN, e.g. arn:aws:iam::123456789012:role/deploy ` +
-        `(partition aws, aws-cn or aws-us-gov)`
+      `Input role-to-assume "${value}" is not a role ARN: use the full ARN, e.g. arn:aws:iam::123456789012:role/deploy`
     );
   }
-  const [, partition, accountId = '', , roleName] = match;
+  const [, partition = '', accountId = '', , roleName = ''] = match;
+  if (!PARTITION_IDS.includes(partition)) {
+    throw new ActionError(
+      `Input role-to-assume "${value}" names partition "${partition}", which AWS does not have: ` +
+        `use one of ${PARTITION_IDS.join(', ')}`
+    );
+  }
+  if (accountId !== '' && !/^\d{12}$/.test(accountId)) {
+    const what = /^\d+$/.test(accountId) ? `has ${accountId.length} digits` : 'is not all digits';
+    throw new ActionError(
+      `Input role-to-assume "${value}": account id ${what}; it must have 12 (copy the ARN from the IAM console)`
+    );
+  }
   if (!accountId && !customEndpoint) {
     throw new ActionError(
       `Input role-to-assume "${value}" has no 12-digit account id: use arn:${partition}:iam::ACCOUNT_ID:role/${roleName}`
     );
   }
-  return { arn: value, partition: partition as Partition, accountId, roleName: roleName! };
+  return { arn: value, partition, accountId, roleName };
 }
 
 /** The account id inside `AssumedRoleUser.Arn`; '' when STS reports none. */
@@ -43,5 +55,6 @@ export function accountIdOfAssumedRole(assumedRoleArn: string): string {
 }
 
 export function isPolicyArn(value: string): boolean {
-  return POLICY_ARN.test(value);
+  const partition = POLICY_ARN.exec(value)?.[1];
+  return partition !== undefined && PARTITION_IDS.includes(partition);
 }

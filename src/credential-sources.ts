@@ -31,6 +31,8 @@ export interface CredentialSource {
   explain(error: unknown, context: StsFailureContext): Error;
   /** What the job summary shows about the identity. */
   summary(): { audience: string; subject: string };
+  /** The web identity token's issuer (iss); undefined for signed calls or before a token is in hand. */
+  issuer(): string | undefined;
 }
 
 export interface SourceDependencies {
@@ -110,6 +112,10 @@ function webIdentitySource(tokens: TokenProvider, audience: string): CredentialS
     summary: () => {
       const sub = tokens.claims().sub;
       return { audience, subject: typeof sub === 'string' ? sub : '' };
+    },
+    issuer: () => {
+      const iss = tokens.claims().iss;
+      return typeof iss === 'string' ? iss : undefined;
     }
   };
 }
@@ -129,7 +135,8 @@ function signingSource(
     prefetch: () => undefined,
     renew,
     explain: (error, context) => describeChainingFailure(error, { ...context, from: from() }),
-    summary: () => ({ audience: '(role chaining: none)', subject: '' })
+    summary: () => ({ audience: '(role chaining: none)', subject: '' }),
+    issuer: () => undefined
   };
 }
 

@@ -6,7 +6,9 @@
 import { ActionError } from './errors.ts';
 import { neutralise } from './external-text.ts';
 import { OidcRequestError } from './oidc-token.ts';
-import { stsHostFor, type RoleTarget, type SessionRequest, type TransportSettings } from './settings.ts';
+import { isVerificationKeyFailure } from './failure-class.ts';
+import { GITHUB_COM_ISSUER, isGithubComIssuer, issuerKey } from './issuer.ts';
+import type { RoleTarget, SessionRequest, TransportSettings } from './settings.ts';
 import { StsCallError } from './sts-call-error.ts';
 
 export function describeOidcFailure(error: unknown, attempts: number): Error {
@@ -133,6 +135,19 @@ const isAccessDenied = (error: StsCallError): boolean =>
  */
 const WEB_IDENTITY_RULES: FailureRule<WebIdentityFailureContext>[] = [
   {
+    // STS could not fetch the issuer's keys. GitHub's own issuer recovers (a retried, transient
+    // failure); another issuer's keys that stay out of reach are the setup's to fix.
+    when: (error, context) => isVerificationKeyFailure(error) && !isGithubComIssuer(context.claims.iss),
+    explain: ({ context, tries }) => {
+      const iss = claimText(context.claims, 'iss');
+      return new ActionError(
+        `STS could not retrieve the signing keys of issuer ${iss}${tries}: AWS fetches ` +
+          `${iss}/.well-known/openid-configuration and the JWKS at ${iss}/.well-known/jwks from the internet, so ` +
+          'both must be reachable from outside your network (see README, GitHub Enterprise)'
+      );
+    }
+  },
+  {
     when: isAccessDenied,
     explain: ({ role, raw, context }) =>
       new ActionError(
@@ -244,14 +259,16 @@ const COMMON_RULES: FailureRule[] = [
       )
   },
   {
-    when: (error) => error.code === 'ECONNREFUSED' || error.code === 'ENOTFOUND',
-    explain: ({ error, context }) => {
-      const endpoint = context.transport.stsEndpoint;
+    // No HTTP answer at all: name the host, and blame sts-endpoint only when it was given.
+    when: (error) => error.httpStatus === undefined && error.code !== 'InvalidResponse',
+    explain: ({ error, context, tries }) => {
+      const { stsEndpoint, stsHost } = context.transport;
       return new ActionError(
-        endpoint
-          ? `Could not reach STS at sts-endpoint ${endpoint}: ${error.code}: check sts-endpoint and the runner's network`
-          : `Could not reach STS at ${stsHostFor(context.transport.region)}: ${error.code}: check the runner's ` +
-              'network and proxy settings'
+        stsEndpoint
+          ? `Could not reach STS at sts-endpoint ${stsEndpoint}: ${error.code}${tries}: check sts-endpoint and the ` +
+              "runner's network"
+          : `Could not reach STS at ${stsHost}: ${error.code}${tries}: check the runner's network and proxy ` +
+              'settings (a runner without IPv4 needs use-dualstack-endpoint: true)'
       );
     }
   },
@@ -279,8 +296,7 @@ export function trustPolicyAdvice(claims: Record<string, unknown>, audience: str
   const aud = Array.isArray(claims.aud)
     ? claims.aud.map((item) => neutralise(item)).join(', ')
     : text('aud') || audience;
-  const iss = text('iss') || 'https://token.actions.githubusercontent.com';
-  const key = iss.replace(/^https?:\/\//, '').replace(/\/+$/, '');
+  const key = issuerKey(text('iss') || GITHUB_COM_ISSUER);
   const repository = text('repository');
   const subRepository = /^repo:([^:]+):/.exec(sub)?.[1] ?? repository;
   const lines = ["The token's claims (the token itself is never printed):"];

@@ -44,9 +44,14 @@ export function classifyStsFailure(failure: RequestFailureFacts): FailureClass {
   if (failure.code === 'ExpiredTokenException' || failure.code === 'ExpiredToken') return 'new-token';
   if (TRANSIENT_STS_CODES.has(failure.code) || TRANSIENT_NETWORK_CODES.has(failure.code)) return 'retry';
   // STS could not fetch GitHub's keys in time: GitHub's side, not the configuration.
-  if (failure.code === 'InvalidIdentityToken' && /verification key/i.test(failure.message)) return 'retry';
+  if (isVerificationKeyFailure(failure)) return 'retry';
   if (failure.httpStatus !== undefined && failure.httpStatus >= 500) return 'retry';
   return 'fail';
+}
+
+/** STS: "Couldn't retrieve verification key from your identity provider". */
+export function isVerificationKeyFailure(failure: RequestFailureFacts): boolean {
+  return failure.code === 'InvalidIdentityToken' && /verification key/i.test(failure.message);
 }
 
 export function classifyOidcFailure(failure: RequestFailureFacts): FailureClass {

@@ -1,7 +1,8 @@
 import type { CredentialSource } from './credential-sources.ts';
 import type { StsFailureContext } from './diagnosis.ts';
 import { neutralise } from './external-text.ts';
-import { classifyStsFailure } from './failure-class.ts';
+import { classifyStsFailure, isVerificationKeyFailure, type FailureClass } from './failure-class.ts';
+import { isGithubComIssuer } from './issuer.ts';
 import { REQUEST_TIMEOUTS, withinRemaining, withRetries, type RetryClock, type RetryPolicy } from './retry.ts';
 import type { RoleTarget, SessionRequest, TransportSettings } from './settings.ts';
 import { StsCallError } from './sts-call-error.ts';
@@ -27,6 +28,9 @@ export interface ObtainOptions {
   clock: RetryClock;
 }
 
+/** STS failing to fetch another issuer's keys is retried this often, not until the deadline: it rarely heals. */
+const UNREACHABLE_ISSUER_ATTEMPTS = 3;
+
 // The AWS SDK is a chunk of its own: run-main starts loading it once the token request
 // is out, so it loads while the token is in flight instead of after (npm run bench).
 let stsClient: Promise<typeof import('./sts.ts')> | undefined;
@@ -39,13 +43,22 @@ export const loadSts = (): Promise<typeof import('./sts.ts')> => (stsClient ??= 
 export async function obtainCredentials(options: ObtainOptions): Promise<IssuedCredentials> {
   const { source, session, transport } = options;
   let attempts = 0;
+  const classify = (error: unknown): FailureClass => {
+    if (!(error instanceof StsCallError)) return 'fail';
+    const failureClass = classifyStsFailure(error);
+    const iss = source.issuer();
+    if (iss && isVerificationKeyFailure(error) && !isGithubComIssuer(iss) && attempts >= UNREACHABLE_ISSUER_ATTEMPTS) {
+      return 'fail';
+    }
+    return failureClass;
+  };
   try {
     return await withRetries({
-      what: source.stsCall,
+      what: `${source.stsCall} (${transport.stsHost})`,
       policy: options.policy,
       deadline: options.deadline,
       clock: options.clock,
-      classify: (error) => (error instanceof StsCallError ? classifyStsFailure(error) : 'fail'),
+      classify,
       describe: (error) => (error instanceof StsCallError ? stsFailureSummary(error) : neutralise(error)),
       onNewToken: () => source.renew(),
       log: options.log,
@@ -53,6 +66,7 @@ export async function obtainCredentials(options: ObtainOptions): Promise<IssuedC
         const request: AssumeRoleRequest = {
           region: transport.region,
           ...(transport.stsEndpoint ? { endpoint: transport.stsEndpoint } : {}),
+          variant: transport.variant,
           roleArn: options.target.role.arn,
           sessionName: options.sessionName,
           durationSeconds: session.durationSeconds,

@@ -13,13 +13,17 @@ import { REQUEST_TIMEOUTS, retryPolicyFor, type RetryClock } from './retry.ts';
 import { runContextFrom } from './run-context.ts';
 import { renderSessionName } from './session-name.ts';
 import { defaultSessionTags } from './session-tags.ts';
-import { readSettings, stsHostFor, type InputReader, type TransportSettings } from './settings.ts';
+import { readSettings, type InputReader, type TransportSettings } from './settings.ts';
 import { successSummary } from './summary.ts';
 
 export interface MainDependencies {
   input: InputReader;
   env: NodeJS.ProcessEnv;
-  runner: RunnerCommands & { info(message: string): void; warning(message: string): void };
+  runner: RunnerCommands & {
+    info(message: string): void;
+    warning(message: string): void;
+    debug(message: string): void;
+  };
   clock: RetryClock;
   /** Appends Markdown to the job summary. */
   summarise(markdown: string): void;
@@ -30,7 +34,7 @@ export interface MainDependencies {
  * mask → check → export / write profiles → one line per role and the summary.
  */
 export async function runMain({ input, env, runner, clock, summarise }: MainDependencies): Promise<void> {
-  const settings = readSettings(input);
+  const settings = readSettings(input, env);
   const { identity: wanted, transport, outputs } = settings;
   // Masked before any request, so no error line, diagnosis or summary can show it.
   if (outputs.maskAccountId)
@@ -47,7 +51,8 @@ export async function runMain({ input, env, runner, clock, summarise }: MainDepe
   if (profiles.length) checkProfilesWritable(profileContext, profiles);
   // Every local check is done: use the waits. The token request goes out first; STS's
   // connection opens and the AWS SDK loads while it is in flight.
-  const stsUrl = transport.stsEndpoint ?? `https://${stsHostFor(transport.region)}`;
+  const stsUrl = transport.stsEndpoint ?? `https://${transport.stsHost}`;
+  runner.debug(`STS endpoint: ${stsUrl} (partition ${transport.partition})`);
   const proxyAgent = proxyAgentFor(stsUrl);
   const source = credentialSourceFor({
     settings,

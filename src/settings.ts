@@ -3,9 +3,18 @@
  * grouped by who uses it. Only run-main.ts sees the whole record; every other module
  * gets the group it needs.
  */
-import { isPolicyArn, parseRoleArn, type Partition, type RoleArn } from './arn.ts';
+import { isPolicyArn, parseRoleArn, type RoleArn } from './arn.ts';
 import { ActionError } from './errors.ts';
 import { booleanInput, listInput, required, wholeNumberInput, type InputReader } from './inputs.ts';
+import {
+  checkVariantSupported,
+  defaultAudience,
+  isAwsStsHost,
+  resolveRegion,
+  stsHost,
+  type EndpointVariant,
+  type PartitionData
+} from './partitions.ts';
 import { DEFAULT_SESSION_NAME_TEMPLATE, parseSessionNameTemplate, type TemplatePart } from './session-name.ts';
 import { parseExternalId, parseTransitiveTagKeys } from './session-tags.ts';
 
@@ -54,7 +63,13 @@ export interface RequestSettings {
 /** How requests reach the services. */
 export interface TransportSettings {
   region: string;
+  /** The region's partition: aws, aws-cn, aws-us-gov, aws-iso, ... */
+  partition: string;
   stsEndpoint?: string;
+  /** FIPS and dual-stack STS endpoints; both false with sts-endpoint, which names the host itself. */
+  variant: EndpointVariant;
+  /** The host STS requests go to: sts-endpoint's, or the one the SDK resolves for region and variant. */
+  stsHost: string;
   httpProxy?: string;
   noProxy?: string;
 }
@@ -80,7 +95,6 @@ export interface Settings {
 }
 
 const ACCOUNT_ID = /^\d{12}$/;
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 const MAX_POLICY_CHARS = 2048;
 const MAX_MANAGED_POLICIES = 10;
 const PROFILE_NAME = /^[\w.+-]{1,64}$/;
@@ -89,7 +103,11 @@ const ROLE_CHAINING_MAX_DURATION = 3600;
 /** Inputs of configure-aws-credentials that we refuse on purpose rather than ignore. */
 const STATIC_KEY_INPUTS = ['aws-access-key-id', 'aws-secret-access-key', 'aws-session-token'];
 
-export function readSettings(input: InputReader): Settings {
+/**
+ * `env` is the job's environment, for the SDK variables that also choose STS's endpoint
+ * (AWS_USE_FIPS_ENDPOINT, AWS_USE_DUALSTACK_ENDPOINT); an input overrides them.
+ */
+export function readSettings(input: InputReader, env: NodeJS.ProcessEnv = {}): Settings {
   for (const name of STATIC_KEY_INPUTS) {
     if (input(name)) {
       throw new ActionError(
@@ -99,9 +117,12 @@ export function readSettings(input: InputReader): Settings {
     }
   }
   const stsEndpoint = parseStsEndpoint(input('sts-endpoint'));
-  const region = parseRegion(required(input, 'aws-region'));
+  const region = required(input, 'aws-region');
+  const partition = resolveRegion(region, stsEndpoint !== undefined);
+  const variant = readEndpointVariant(input, env, stsEndpoint);
+  checkVariantSupported(partition, region, variant);
   const targets = readTargets(input, stsEndpoint !== undefined);
-  for (const target of targets) checkPartitionMatchesRegion(target.role, region);
+  for (const target of targets) checkPartitionMatchesRegion(target.role, region, partition);
   const skipSessionTagging = booleanInput(input, 'role-skip-session-tagging', false);
   const session: SessionRequest = {
     durationSeconds: wholeNumberInput(input, 'role-duration-seconds', {
@@ -129,7 +150,7 @@ export function readSettings(input: InputReader): Settings {
         'credentials; use the profiles (AWS_PROFILE or --profile)'
     );
   }
-  const audience = input('audience') || defaultAudience(region);
+  const audience = input('audience') || defaultAudience(partition);
   if (stsEndpoint !== undefined) checkEndpointAudience(stsEndpoint, audience, source);
   return {
     identity: {
@@ -148,7 +169,10 @@ export function readSettings(input: InputReader): Settings {
     },
     transport: {
       region,
+      partition: partition.id,
       ...optional('stsEndpoint', stsEndpoint),
+      variant,
+      stsHost: stsEndpoint ? new URL(stsEndpoint).host : stsHost(region, partition, variant),
       ...optional('httpProxy', httpProxy),
       ...optional('noProxy', input('no-proxy') || undefined)
     },
@@ -264,40 +288,44 @@ function parseProxyUrl(value: string): string | undefined {
   throw new ActionError('Input http-proxy is not an http(s) URL: give one such as http://proxy.example.com:3128');
 }
 
-function parseRegion(value: string): string {
-  if (!REGION.test(value)) {
+/**
+ * FIPS and dual-stack, from the inputs or else the SDK's variables in the job's
+ * environment. sts-endpoint names the host itself, so the inputs cannot be combined
+ * with it, and the job-wide variables (meant for every AWS tool) do not apply to it.
+ */
+function readEndpointVariant(
+  input: InputReader,
+  env: NodeJS.ProcessEnv,
+  stsEndpoint: string | undefined
+): EndpointVariant {
+  const read = (name: string, variable: string): boolean => {
+    const given = booleanInput(input, name, false);
+    if (given && stsEndpoint) {
+      throw new ActionError(
+        `Input ${name} cannot be combined with sts-endpoint, which names the STS host itself: ` +
+          `give the FIPS or dual-stack host as sts-endpoint, or drop ${name}`
+      );
+    }
+    if (input(name) !== '' || stsEndpoint) return given;
+    const value = (env[variable] ?? '').trim().toLowerCase();
+    if (value === '' || value === 'false') return false;
+    if (value === 'true') return true;
+    throw new ActionError(`Environment variable ${variable} "${env[variable]}" must be true or false`);
+  };
+  return {
+    fips: read('use-fips-endpoint', 'AWS_USE_FIPS_ENDPOINT'),
+    dualStack: read('use-dualstack-endpoint', 'AWS_USE_DUALSTACK_ENDPOINT')
+  };
+}
+
+/** A request naming one partition's role to another partition's STS would only fail there. */
+function checkPartitionMatchesRegion(role: RoleArn, region: string, partition: PartitionData): void {
+  if (role.partition !== partition.id) {
     throw new ActionError(
-      `Input aws-region "${value}" is not an AWS region: use a code such as us-east-1 or eu-west-2`
-    );
-  }
-  return value;
-}
-
-/** The partition a region belongs to: the one place that knows the region prefixes. */
-function partitionOfRegion(region: string): Partition {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  return 'aws';
-}
-
-/** STS's regional host, which the SDK would also resolve to. */
-export function stsHostFor(region: string): string {
-  return `sts.${region}.amazonaws.com${partitionOfRegion(region) === 'aws-cn' ? '.cn' : ''}`;
-}
-
-function checkPartitionMatchesRegion(role: RoleArn, region: string): void {
-  const expected = partitionOfRegion(region);
-  if (role.partition !== expected) {
-    throw new ActionError(
-      `Input role-to-assume is in partition ${role.partition} but aws-region ${region} is in ${expected}: ` +
+      `Input role-to-assume is in partition ${role.partition} but aws-region ${region} is in ${partition.id}: ` +
         "use a region of the role's partition or the role's ARN for that partition"
     );
   }
-}
-
-/** China's STS expects its own audience; everywhere else GitHub's documented default. */
-function defaultAudience(region: string): string {
-  return partitionOfRegion(region) === 'aws-cn' ? 'sts.amazonaws.com.cn' : 'sts.amazonaws.com';
 }
 
 function parseInlinePolicy(value: string): string | undefined {
@@ -348,8 +376,6 @@ function parseAccountIds(ids: string[]): string[] {
 }
 
 /** Hosts of AWS's own STS endpoints in every partition (regular, FIPS and dual-stack names). */
-const AWS_STS_HOST =
-  /^sts(-fips)?\.([a-z0-9-]+\.)?(amazonaws\.com(\.cn)?|api\.aws|amazonwebservices\.com\.cn|c2s\.ic\.gov|sc2s\.sgov\.gov|cloud\.adc-e\.uk|csp\.hci\.ic\.gov|amazonaws\.eu)$/;
 const AWS_AUDIENCES = ['sts.amazonaws.com', 'sts.amazonaws.com.cn'];
 
 const isLoopback = (url: URL): boolean => ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
@@ -361,7 +387,7 @@ const isLoopback = (url: URL): boolean => ['127.0.0.1', 'localhost', '[::1]'].in
  */
 function checkEndpointAudience(endpoint: string, audience: string, source: CredentialSource): void {
   const url = new URL(endpoint);
-  if (source === 'role-chaining' || isLoopback(url) || AWS_STS_HOST.test(url.hostname)) return;
+  if (source === 'role-chaining' || isLoopback(url) || isAwsStsHost(url.hostname)) return;
   if (AWS_AUDIENCES.includes(audience)) {
     throw new ActionError(
       `Input sts-endpoint ${url.host} is not an AWS STS host, and it would receive the job's OIDC token with ` +

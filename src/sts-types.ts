@@ -2,6 +2,8 @@
 export interface AssumeRoleRequest {
   region: string;
   endpoint?: string;
+  /** FIPS / dual-stack STS endpoint (never with `endpoint`). */
+  variant: { fips: boolean; dualStack: boolean };
   roleArn: string;
   sessionName: string;
   durationSeconds: number;

@@ -14,6 +14,8 @@ function clientFor(request: AssumeRoleRequest, credentials?: SigningCredentials)
   return new STSClient({
     region: request.region,
     ...(request.endpoint ? { endpoint: request.endpoint } : {}),
+    useFipsEndpoint: request.variant.fips,
+    useDualstackEndpoint: request.variant.dualStack,
     ...(credentials ? { credentials } : {}),
     maxAttempts: 1,
     requestHandler: {

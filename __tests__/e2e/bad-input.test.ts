@@ -44,25 +44,38 @@ const cases: Record<string, Case> = {
     inputs: { 'role-to-assume': 'deploy' },
     local: true,
     error:
-      'Input role-to-assume "deploy" is not a role ARN: use the full ARN, e.g. arn:aws:iam::123456789012:role/deploy (partition aws, aws-cn or aws-us-gov)'
+      'Input role-to-assume "deploy" is not a role ARN: use the full ARN, e.g. arn:aws:iam::123456789012:role/deploy'
   },
   'role ARN with 11-digit account': {
     inputs: { 'role-to-assume': 'arn:aws:iam::12345678901:role/deploy' },
     local: true,
     error:
-      'Input role-to-assume "arn:aws:iam::12345678901:role/deploy" is not a role ARN: use the full ARN, e.g. arn:aws:iam::123456789012:role/deploy (partition aws, aws-cn or aws-us-gov)'
+      'Input role-to-assume "arn:aws:iam::12345678901:role/deploy": account id has 11 digits; it must have 12 (copy the ARN from the IAM console)'
   },
   'role ARN in an unknown partition': {
+    inputs: { 'role-to-assume': 'arn:aws-moon:iam::123456789012:role/deploy' },
+    local: true,
+    error:
+      'Input role-to-assume "arn:aws-moon:iam::123456789012:role/deploy" names partition "aws-moon", which AWS does not have: use one of aws, aws-cn, aws-eusc, aws-iso, aws-iso-b, aws-iso-e, aws-iso-f, aws-us-gov'
+  },
+  'ISO role in a commercial region': {
     inputs: { 'role-to-assume': 'arn:aws-iso:iam::123456789012:role/deploy' },
     local: true,
     error:
-      'Input role-to-assume "arn:aws-iso:iam::123456789012:role/deploy" is not a role ARN: use the full ARN, e.g. arn:aws:iam::123456789012:role/deploy (partition aws, aws-cn or aws-us-gov)'
+      "Input role-to-assume is in partition aws-iso but aws-region eu-west-2 is in aws: use a region of the role's partition or the role's ARN for that partition"
+  },
+  'a region no partition lists': {
+    // Without sts-endpoint: with one, a code that follows aws's pattern may be a region newer than this release.
+    inputs: { 'aws-region': 'us-east-9', 'sts-endpoint': '' },
+    local: true,
+    error:
+      'Input aws-region "us-east-9" is not an AWS region: did you mean us-east-1 or us-east-2? give a region code such as us-east-1 or eu-west-2 (if us-east-9 is a region of aws newer than this release, set sts-endpoint to its STS URL)'
   },
   'user ARN instead of role ARN': {
     inputs: { 'role-to-assume': 'arn:aws:iam::123456789012:user/bob' },
     local: true,
     error:
-      'Input role-to-assume "arn:aws:iam::123456789012:user/bob" is not a role ARN: use the full ARN, e.g. arn:aws:iam::123456789012:role/deploy (partition aws, aws-cn or aws-us-gov)'
+      'Input role-to-assume "arn:aws:iam::123456789012:user/bob" is not a role ARN: use the full ARN, e.g. arn:aws:iam::123456789012:role/deploy'
   },
   'role ARN without account on AWS': {
     inputs: { 'role-to-assume': 'arn:aws:iam:::role/deploy', 'sts-endpoint': '' },
@@ -73,12 +86,14 @@ const cases: Record<string, Case> = {
   'upper-case region': {
     inputs: { 'aws-region': 'EU-WEST-2' },
     local: true,
-    error: 'Input aws-region "EU-WEST-2" is not an AWS region: use a code such as us-east-1 or eu-west-2'
+    error:
+      'Input aws-region "EU-WEST-2" is not an AWS region: did you mean eu-west-2? give a region code such as us-east-1 or eu-west-2'
   },
   'region without number': {
     inputs: { 'aws-region': 'us-east' },
     local: true,
-    error: 'Input aws-region "us-east" is not an AWS region: use a code such as us-east-1 or eu-west-2'
+    error:
+      'Input aws-region "us-east" is not an AWS region: did you mean us-east-1 or us-east-2? give a region code such as us-east-1 or eu-west-2'
   },
   'China role in a commercial region': {
     inputs: { 'role-to-assume': 'arn:aws-cn:iam::123456789012:role/deploy' },

@@ -87,10 +87,10 @@ describe('permanent failures fail at once', () => {
   });
 
   it('a throttled STS that never recovers ends at action-timeout-s naming what it waited for', async () => {
-    const { main } = await runWith({ sts: Array(30).fill('throttle') }, { 'action-timeout-s': '10' });
+    const { main, emulation } = await runWith({ sts: Array(30).fill('throttle') }, { 'action-timeout-s': '10' });
     expect(main.exitCode).toBe(1);
     expect(main.log.at(-1)).toBe(
-      'Error: Gave up waiting for STS AssumeRoleWithWebIdentity at the action-timeout-s deadline (last error: Throttling (Rate exceeded)): retry the job later or raise action-timeout-s'
+      `Error: Gave up waiting for STS AssumeRoleWithWebIdentity (${new URL(emulation.sts.url).host}) at the action-timeout-s deadline (last error: Throttling (Rate exceeded)): retry the job later or raise action-timeout-s`
     );
   }, 20_000);
 

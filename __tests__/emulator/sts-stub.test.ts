@@ -1,5 +1,6 @@
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { DEMO_ROLE_ARN, startEmulation, type Emulation } from '../../emulator/emulation.ts';
+import { issuerUrlFor, type IssuerForm } from '../../emulator/oidc-issuer.ts';
 
 let emulation: Emulation;
 beforeAll(async () => {
@@ -127,6 +128,51 @@ describe('the STS stub refuses what AWS refuses', () => {
     });
     await expect(identity(withLastCharacterChanged(issued.secretAccessKey))).rejects.toMatchObject({
       name: 'SignatureDoesNotMatch'
+    });
+  });
+});
+
+describe('GitHub Enterprise issuers', () => {
+  const forms: [IssuerForm, string][] = [
+    [{ kind: 'enterprise', slug: 'octo-corp' }, 'https://token.actions.githubusercontent.com/octo-corp'],
+    [{ kind: 'ghe.com', subdomain: 'octo-corp' }, 'https://token.actions.octo-corp.ghe.com'],
+    [{ kind: 'ghes', host: 'ghes.example.com' }, 'https://ghes.example.com/_services/token']
+  ];
+  afterEach(async () => {
+    await emulation.close();
+    emulation = await startEmulation();
+  });
+
+  it.each(forms)('%j: tokens name %s and are verified with the keys served under it', async (form, iss) => {
+    expect(issuerUrlFor(form)).toBe(iss);
+    emulation.useIssuer(form);
+    const token = await emulation.issuer.issue('sts.amazonaws.com');
+    expect(await assume(token)).toMatchObject({
+      status: 200,
+      text: expect.stringContaining(`<Provider>${iss}</Provider>`)
+    });
+    const discovery = await fetch(
+      `${emulation.issuer.url}${new URL(iss).pathname.replace(/\/$/, '')}/.well-known/openid-configuration`
+    );
+    expect(await discovery.json()).toMatchObject({ issuer: iss, jwks_uri: `${iss}/.well-known/jwks` });
+  });
+
+  it("refuses a token when the trust policy names github.com's keys instead of its issuer's", async () => {
+    emulation.useIssuer({ kind: 'ghes', host: 'ghes.example.com' });
+    emulation.sts.addRole({
+      arn: DEMO_ROLE_ARN,
+      maxSessionDuration: 3600,
+      trust: { StringLike: { 'token.actions.githubusercontent.com:sub': 'repo:octo-org/octo-repo:*' } }
+    });
+    expect((await assume(await emulation.issuer.issue('sts.amazonaws.com'))).status).toBe(403);
+  });
+
+  it('answers "Couldn\'t retrieve verification key" when the issuer\'s keys cannot be fetched', async () => {
+    emulation.useIssuer({ kind: 'ghes', host: 'ghes.example.com' });
+    emulation.sts.providers[0]!.keysFrom = 'http://127.0.0.1:9';
+    expect(await assume(await emulation.issuer.issue('sts.amazonaws.com'))).toMatchObject({
+      status: 400,
+      text: expect.stringContaining("Couldn't retrieve verification key from your identity provider")
     });
   });
 });

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, type Tags } from 'yaml';
+import { issuerUrlFor, type IssuerForm } from '../../emulator/oidc-issuer.ts';
 import { REPO_ROOT } from '../../emulator/runner.ts';
 import {
   checkTrust,
@@ -34,6 +35,9 @@ const seqTag = (tag: string, key: string) => ({
 const CFN_TAGS: Tags = [
   scalarTag('!Ref', 'Ref'),
   scalarTag('!Sub', 'Fn::Sub'),
+  seqTag('!Sub', 'Fn::Sub'),
+  seqTag('!Select', 'Fn::Select'),
+  seqTag('!Split', 'Fn::Split'),
   scalarTag('!GetAtt', 'Fn::GetAtt'),
   seqTag('!If', 'Fn::If'),
   seqTag('!Equals', 'Fn::Equals'),
@@ -47,8 +51,20 @@ function evaluate(node: Node, params: Record<string, string>, conditions: Record
   const entries = Object.entries(node as Record<string, Node>);
   const [key, value] = entries[0] ?? [];
   if (entries.length === 1 && key === 'Ref') return params[value as string] ?? `<resource ${String(value)}>`;
-  if (entries.length === 1 && key === 'Fn::Sub')
-    return (value as string).replace(/\$\{(\w+)\}/g, (_, name: string) => params[name] ?? '');
+  if (entries.length === 1 && key === 'Fn::Sub') {
+    // Fn::Sub takes a string, or [string, {name: value}] with values of its own.
+    const [text, names] = Array.isArray(value) ? (value as [string, Node]) : [value as string, {}];
+    const variables = { ...params, ...(evaluate(names, params, conditions) as Record<string, string>) };
+    return text.replace(/\$\{(\w+)\}/g, (_, name: string) => variables[name] ?? '');
+  }
+  if (entries.length === 1 && key === 'Fn::Split') {
+    const [separator, text] = evaluate(value, params, conditions) as [string, string];
+    return text.split(separator);
+  }
+  if (entries.length === 1 && key === 'Fn::Select') {
+    const [index, list] = evaluate(value, params, conditions) as [number, Node[]];
+    return list[index];
+  }
   if (entries.length === 1 && key === 'Fn::Equals') {
     const [a, b] = evaluate(value, params, conditions) as Node[];
     return a === b;
@@ -63,7 +79,14 @@ function evaluate(node: Node, params: Record<string, string>, conditions: Record
 
 const ACCOUNT = '123456789012';
 const PROVIDER = providerNameOf(GITHUB_ISSUER);
-const PROVIDER_ARN = providerArnFor('aws', ACCOUNT, PROVIDER);
+/** GitHub Enterprise's issuers: an enterprise's unique issuer, GHE.com, GitHub Enterprise Server. */
+const ENTERPRISE_ISSUERS = (
+  [
+    { kind: 'enterprise', slug: 'octo-corp' },
+    { kind: 'ghe.com', subdomain: 'octo-corp' },
+    { kind: 'ghes', host: 'ghes.example.com' }
+  ] as IssuerForm[]
+).map(issuerUrlFor);
 const octo: Repository = { owner: 'octo-org', repo: 'octo-repo' };
 const runs: Record<string, [Repository, Pick<RunCase, 'form' | 'name'>]> = {
   mainBranch: [octo, { form: 'branch', name: 'main' }],
@@ -81,13 +104,14 @@ const runs: Record<string, [Repository, Pick<RunCase, 'form' | 'name'>]> = {
     { form: 'branch', name: 'main' }
   ]
 };
-const admitted = (policy: TrustPolicy) =>
+/** The runs whose tokens, from issuer `iss`, the policy admits. */
+const admitted = (policy: TrustPolicy, iss = GITHUB_ISSUER) =>
   Object.entries(runs)
     .filter(
       ([, [repository, run]]) =>
         evaluateTrustPolicy(policy, {
-          providerName: PROVIDER,
-          providerArn: PROVIDER_ARN,
+          providerName: providerNameOf(iss),
+          providerArn: providerArnFor('aws', ACCOUNT, providerNameOf(iss)),
           claims: { sub: githubSubject(repository, run), aud: 'sts.amazonaws.com' }
         }).decision === 'allowed'
     )
@@ -116,20 +140,37 @@ describe('CloudFormation example', () => {
       ...overrides
     };
     // Ref of an AWS::IAM::OIDCProvider is its ARN.
-    const providerUrl = (template.Resources.GitHubOIDCProvider!.Properties as { Url: string }).Url;
+    const providerUrl = evaluate(template.Resources.GitHubOIDCProvider!.Properties.Url, params, {}) as string;
     const withProvider = { GitHubOIDCProvider: providerArnFor('aws', ACCOUNT, providerNameOf(providerUrl)), ...params };
     const role = evaluate(template.Resources.GitHubActionsRole!.Properties, withProvider, template.Conditions) as {
       AssumeRolePolicyDocument: unknown;
     };
-    return checkTrustPolicy(role.AssumeRolePolicyDocument);
+    const document = role.AssumeRolePolicyDocument;
+    return checkTrustPolicy(typeof document === 'string' ? JSON.parse(document) : document);
   };
 
   it('creates GitHub’s provider with audience sts.amazonaws.com', () => {
     expect(template.Resources.GitHubOIDCProvider).toMatchObject({
       Type: 'AWS::IAM::OIDCProvider',
-      Properties: { Url: 'https://token.actions.githubusercontent.com', ClientIdList: ['sts.amazonaws.com'] }
+      Properties: { Url: { Ref: 'IssuerUrl' }, ClientIdList: ['sts.amazonaws.com'] }
     });
+    expect(template.Parameters.IssuerUrl!.Default).toBe(GITHUB_ISSUER);
   });
+
+  it.each(ENTERPRISE_ISSUERS)(
+    'with IssuerUrl %s, trusts that provider, keyed by it, and admits its tokens only',
+    (iss) => {
+      const policy = trustFor({ IssuerUrl: iss, GitHubOwner: 'octo-org', RepositoryName: 'octo-repo' });
+      const name = providerNameOf(iss);
+      expect(policy.Statement[0]!.Principal).toEqual({ Federated: providerArnFor('aws', ACCOUNT, name) });
+      expect(Object.keys((policy.Statement[0]!.Condition as { StringEquals: object }).StringEquals)).toEqual([
+        `${name}:aud`,
+        `${name}:sub`
+      ]);
+      expect(admitted(policy, iss)).toEqual(['mainBranch']);
+      expect(admitted(policy, GITHUB_ISSUER)).toEqual([]);
+    }
+  );
 
   it('with a branch, admits only that branch of that repository, with no danger', () => {
     const policy = trustFor({ GitHubOwner: 'octo-org', RepositoryName: 'octo-repo' });
@@ -171,9 +212,16 @@ describe('Terraform example', () => {
     const [, switchVar, whenSet, otherwise] = match as unknown as [string, string, string, string];
     return (vars[switchVar] ? whenSet : otherwise).replace(/\$\{var\.(\w+)\}/g, (_, name: string) => vars[name] ?? '');
   };
-  const providerUrl = /resource "aws_iam_openid_connect_provider" "github" \{[^}]*url\s*=\s*"([^"]+)"/.exec(text)?.[1];
+  const defaultIssuer = /variable "issuer_url" \{[^}]*default\s*=\s*"([^"]*)"/.exec(text)?.[1];
+  /** Evaluates the issuer_key local: trimprefix(var.issuer_url, "PREFIX"). */
+  const issuerKeyFor = (issuerUrl: string): string => {
+    const prefix = /^\s*issuer_key\s*=\s*trimprefix\(var\.issuer_url, "([^"]*)"\)\s*$/m.exec(text)?.[1];
+    if (prefix === undefined) throw new Error('the issuer_key local is not in the expected form');
+    return issuerUrl.startsWith(prefix) ? issuerUrl.slice(prefix.length) : issuerUrl;
+  };
   /** The policy document aws_iam_policy_document.trust renders, for these variables. */
   const policyFor = (vars: Record<string, string>): TrustPolicy => {
+    const issuerUrl = vars.issuer_url ?? defaultIssuer ?? '';
     const condition: Record<string, Record<string, string[]>> = {};
     for (const block of text.matchAll(
       /condition \{\s*test\s*=\s*"([^"]+)"\s*variable\s*=\s*"([^"]+)"\s*values\s*=\s*\[([^\]]*)\]\s*\}/g
@@ -183,14 +231,14 @@ describe('Terraform example', () => {
         .split(',')
         .map((value) => value.trim())
         .map((value) => (value === 'local.subject' ? subjectFor_(vars) : JSON.parse(value)));
-      (condition[test] ??= {})[variable] = resolved;
+      (condition[test] ??= {})[variable.replace('${local.issuer_key}', issuerKeyFor(issuerUrl))] = resolved;
     }
     return checkTrustPolicy({
       Version: '2012-10-17',
       Statement: [
         {
           Effect: 'Allow',
-          Principal: { Federated: providerArnFor('aws', ACCOUNT, providerNameOf(providerUrl ?? '')) },
+          Principal: { Federated: providerArnFor('aws', ACCOUNT, providerNameOf(issuerUrl)) },
           Action: /actions\s*=\s*\["([^"]+)"\]/.exec(text)?.[1],
           Condition: condition
         }
@@ -199,7 +247,8 @@ describe('Terraform example', () => {
   };
 
   it('creates GitHub’s provider and conditions on aud and on the computed sub', () => {
-    expect(providerUrl).toBe(GITHUB_ISSUER);
+    expect(defaultIssuer).toBe(GITHUB_ISSUER);
+    expect(text).toMatch(/resource "aws_iam_openid_connect_provider" "github" \{[^}]*url\s*= var\.issuer_url/);
     expect(text).toMatch(/client_id_list = \["sts\.amazonaws\.com"\]/);
     const base = { github_owner: 'octo-org', repository: 'octo-repo', branch: 'main', environment: '' };
     expect(policyFor(base).Statement[0]!.Condition).toEqual({
@@ -217,5 +266,22 @@ describe('Terraform example', () => {
     const staging = policyFor({ ...base, environment: 'staging' });
     expect(admitted(staging)).toEqual(['staging']);
     expect(dangers(staging, 'deploy-production.yml')).toEqual([]);
+  });
+
+  it.each(ENTERPRISE_ISSUERS)('with issuer_url %s, keys the conditions by it and admits its tokens only', (iss) => {
+    const base = {
+      issuer_url: iss,
+      github_owner: 'octo-org',
+      repository: 'octo-repo',
+      branch: 'main',
+      environment: ''
+    };
+    const policy = policyFor(base);
+    expect(Object.keys((policy.Statement[0]!.Condition as { StringEquals: object }).StringEquals)).toEqual([
+      `${providerNameOf(iss)}:aud`,
+      `${providerNameOf(iss)}:sub`
+    ]);
+    expect(admitted(policy, iss)).toEqual(['mainBranch']);
+    expect(admitted(policy, GITHUB_ISSUER)).toEqual([]);
   });
 });

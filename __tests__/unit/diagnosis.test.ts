@@ -138,3 +138,83 @@ describe('chaining failures name where the signing credentials came from', () =>
     expect(text).toMatch(/must also allow sts:TagSession; or set role-skip-session-tagging: true$/);
   });
 });
+
+describe('GitHub Enterprise issuers', () => {
+  it.each([
+    ['https://token.actions.githubusercontent.com/octo-corp', 'token.actions.githubusercontent.com/octo-corp'],
+    ['https://token.actions.octo-corp.ghe.com', 'token.actions.octo-corp.ghe.com'],
+    ['https://ghes.example.com/_services/token', 'ghes.example.com/_services/token']
+  ])('derives the provider ARN and condition keys from iss %s', (iss, key) => {
+    const advice = trustPolicyAdvice(
+      claims({ iss, sub: 'repo:octo-org/octo-repo:ref:refs/heads/main' }),
+      settings.identity.audience,
+      target
+    ).join('\n');
+    expect(advice).toContain(`(Federated principal: arn:aws:iam::123456789012:oidc-provider/${key}):`);
+    expect(advice).toContain(
+      `"${key}:aud": "sts.amazonaws.com",\n        "${key}:sub": "repo:octo-org/octo-repo:ref:refs/heads/main"`
+    );
+    expect(advice).not.toContain('token.actions.githubusercontent.com:');
+  });
+
+  it('names the partition of the role in the provider ARN', () => {
+    const iso = readSettings(
+      (name) =>
+        ({ 'role-to-assume': 'arn:aws-iso:iam::123456789012:role/deploy', 'aws-region': 'us-iso-east-1' })[name] ?? ''
+    );
+    expect(trustPolicyAdvice(claims({ sub: 'x' }), 'sts.amazonaws.com', iso.identity.targets[0]!).join('\n')).toContain(
+      'arn:aws-iso:iam::123456789012:oidc-provider/token.actions.githubusercontent.com'
+    );
+  });
+
+  const keyFailure = (iss: string) =>
+    errorLine(
+      describeWebIdentityFailure(
+        new StsCallError('InvalidIdentityToken', "Couldn't retrieve verification key from your identity provider", 400),
+        { ...context, claims: claims({ iss }), attempts: 3 }
+      )
+    );
+
+  it("says another issuer's JWKS must be reachable from the internet when STS cannot fetch its keys", () => {
+    expect(keyFailure('https://ghes.example.com/_services/token')).toBe(
+      'STS could not retrieve the signing keys of issuer https://ghes.example.com/_services/token after 3 attempts: ' +
+        'AWS fetches https://ghes.example.com/_services/token/.well-known/openid-configuration and the JWKS at ' +
+        'https://ghes.example.com/_services/token/.well-known/jwks from the internet, so both must be reachable ' +
+        'from outside your network (see README, GitHub Enterprise)'
+    );
+    expect(keyFailure(GITHUB)).not.toMatch(/reachable/);
+  });
+});
+
+describe('network failures name the STS host', () => {
+  const unreachable = (transport: typeof context.transport) =>
+    errorLine(
+      describeWebIdentityFailure(new StsCallError('ETIMEDOUT', 'connect ETIMEDOUT', undefined), {
+        ...context,
+        transport,
+        claims: claims({}),
+        attempts: 2
+      })
+    );
+
+  it('names the resolved host, not sts-endpoint, when sts-endpoint was not given', () => {
+    const fips = readSettings(
+      (name) =>
+        ({
+          'role-to-assume': 'arn:aws:iam::123456789012:role/deploy',
+          'aws-region': 'us-east-1',
+          'use-fips-endpoint': 'true'
+        })[name] ?? ''
+    ).transport;
+    expect(unreachable(fips)).toBe(
+      "Could not reach STS at sts-fips.us-east-1.amazonaws.com: ETIMEDOUT after 2 attempts: check the runner's " +
+        'network and proxy settings (a runner without IPv4 needs use-dualstack-endpoint: true)'
+    );
+  });
+
+  it('names sts-endpoint when it was given', () => {
+    expect(unreachable({ ...context.transport, stsEndpoint: 'https://sts.example.com' })).toMatch(
+      /^Could not reach STS at sts-endpoint https:\/\/sts\.example\.com: ETIMEDOUT/
+    );
+  });
+});

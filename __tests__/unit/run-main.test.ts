@@ -57,7 +57,8 @@ function harness(inputs: Record<string, string>, env: NodeJS.ProcessEnv = {}) {
         setOutput: (name, value) => events.push(['output', name, value]),
         saveState: (name, value) => events.push(['state', name, value]),
         info: (message) => events.push(['info', message]),
-        warning: (message) => events.push(['warning', message])
+        warning: (message) => events.push(['warning', message]),
+        debug: () => undefined
       },
       clock: { now: () => Date.parse('2026-11-26T02:00:00Z'), sleep: async () => {}, random: () => 0.5 },
       summarise: (markdown) => events.push(['summary', markdown])

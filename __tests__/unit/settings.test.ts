@@ -22,7 +22,12 @@ describe('readSettings', () => {
         session: { durationSeconds: 3600, managedPolicies: [], sessionTagging: true, transitiveTagKeys: [] }
       },
       requests: { maxAttempts: 12, timeoutSeconds: 180 },
-      transport: { region: 'eu-west-2' },
+      transport: {
+        region: 'eu-west-2',
+        partition: 'aws',
+        variant: { fips: false, dualStack: false },
+        stsHost: 'sts.eu-west-2.amazonaws.com'
+      },
       outputs: {
         region: 'eu-west-2',
         envCredentials: true,
@@ -64,6 +69,40 @@ describe('readSettings', () => {
     ).toBe('aws-us-gov');
   });
 
+  it.each([
+    ['arn:aws-iso:iam::123456789012:role/ci', 'us-iso-east-1', 'aws-iso', 'sts.us-iso-east-1.c2s.ic.gov'],
+    ['arn:aws-iso-b:iam::123456789012:role/ci', 'us-isob-east-1', 'aws-iso-b', 'sts.us-isob-east-1.sc2s.sgov.gov'],
+    ['arn:aws-eusc:iam::123456789012:role/ci', 'eusc-de-east-1', 'aws-eusc', 'sts.eusc-de-east-1.amazonaws.eu']
+  ])('accepts %s in %s (partition %s, STS at %s)', (arn, region, partition, host) => {
+    const settings = read({ 'role-to-assume': arn, 'aws-region': region });
+    expect(settings.identity.targets[0]!.role.partition).toBe(partition);
+    expect(settings.transport).toMatchObject({ partition, stsHost: host });
+    expect(settings.identity.audience).toBe('sts.amazonaws.com');
+  });
+
+  it('takes FIPS and dual-stack from the inputs, else from the SDK variables in the environment', () => {
+    const transport = (inputs: Record<string, string>, env: Record<string, string> = {}) =>
+      readSettings(reader({ 'role-to-assume': ROLE, 'aws-region': 'us-east-1', ...inputs }), env).transport;
+    expect(transport({ 'use-fips-endpoint': 'true' })).toMatchObject({
+      variant: { fips: true, dualStack: false },
+      stsHost: 'sts-fips.us-east-1.amazonaws.com'
+    });
+    expect(transport({}, { AWS_USE_FIPS_ENDPOINT: 'true', AWS_USE_DUALSTACK_ENDPOINT: 'TRUE' }).stsHost).toBe(
+      'sts-fips.us-east-1.api.aws'
+    );
+    expect(transport({ 'use-fips-endpoint': 'false' }, { AWS_USE_FIPS_ENDPOINT: 'true' }).stsHost).toBe(
+      'sts.us-east-1.amazonaws.com'
+    );
+    // A job-wide variable is for every AWS tool; sts-endpoint names our host exactly.
+    expect(transport({ 'sts-endpoint': 'http://127.0.0.1:8443' }, { AWS_USE_FIPS_ENDPOINT: 'true' })).toMatchObject({
+      variant: { fips: false, dualStack: false },
+      stsHost: '127.0.0.1:8443'
+    });
+    expect(() => transport({}, { AWS_USE_DUALSTACK_ENDPOINT: 'yes' })).toThrow(
+      'Environment variable AWS_USE_DUALSTACK_ENDPOINT "yes" must be true or false'
+    );
+  });
+
   it('minifies the inline session policy and splits managed policies by line', () => {
     const { session } = read({
       'inline-session-policy': '{\n  "Version": "2012-10-17",\n  "Statement": []\n}',
@@ -94,6 +133,30 @@ describe('readSettings', () => {
     [{ 'role-to-assume': 'deploy' }, 'Input role-to-assume "deploy" is not a role ARN'],
     [{ 'aws-region': 'EU-WEST-2' }, 'Input aws-region "EU-WEST-2" is not an AWS region'],
     [{ 'aws-region': 'cn-north-1' }, 'Input role-to-assume is in partition aws but aws-region cn-north-1 is in aws-cn'],
+    [
+      { 'aws-region': 'us-iso-east-1' },
+      'Input role-to-assume is in partition aws but aws-region us-iso-east-1 is in aws-iso'
+    ],
+    [
+      { 'aws-region': 'us-east-9' },
+      'Input aws-region "us-east-9" is not an AWS region: did you mean us-east-1 or us-east-2?'
+    ],
+    [
+      { 'role-to-assume': 'arn:aws:iam::12345678901:role/deploy' },
+      'Input role-to-assume "arn:aws:iam::12345678901:role/deploy": account id has 11 digits; it must have 12'
+    ],
+    [
+      { 'role-to-assume': 'arn:aws:iam::1234567890123:role/deploy' },
+      'Input role-to-assume "arn:aws:iam::1234567890123:role/deploy": account id has 13 digits; it must have 12'
+    ],
+    [
+      { 'role-to-assume': 'arn:amazon:iam::123456789012:role/deploy' },
+      'names partition "amazon", which AWS does not have: use one of aws, aws-cn'
+    ],
+    [
+      { 'use-fips-endpoint': 'true', 'sts-endpoint': 'https://sts.example.com' },
+      'Input use-fips-endpoint cannot be combined with sts-endpoint'
+    ],
     [
       { 'role-duration-seconds': '899' },
       'Input role-duration-seconds "899" must be a whole number of seconds from 900 to 43200'

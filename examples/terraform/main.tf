@@ -10,6 +10,12 @@ terraform {
   }
 }
 
+variable "issuer_url" {
+  type        = string
+  default     = "https://token.actions.githubusercontent.com"
+  description = "The tokens' issuer (iss): github.com as the default; an enterprise with a unique issuer https://token.actions.githubusercontent.com/SLUG; GHE.com https://token.actions.SUBDOMAIN.ghe.com; GitHub Enterprise Server https://HOSTNAME/_services/token."
+}
+
 variable "github_owner" {
   type        = string
   description = "Organisation or user that owns the repository (case-sensitive, as in the token's sub)."
@@ -35,7 +41,7 @@ variable "environment" {
 variable "create_oidc_provider" {
   type        = bool
   default     = true
-  description = "false when the account already has the provider for https://token.actions.githubusercontent.com."
+  description = "false when the account already has a provider for issuer_url."
 }
 
 variable "role_name" {
@@ -49,18 +55,20 @@ variable "max_session_duration" {
 }
 
 locals {
+  # IAM names the provider's condition keys after the issuer without https://.
+  issuer_key = trimprefix(var.issuer_url, "https://")
   subject = var.environment != "" ? "repo:${var.github_owner}/${var.repository}:environment:${var.environment}" : "repo:${var.github_owner}/${var.repository}:ref:refs/heads/${var.branch}"
 }
 
 resource "aws_iam_openid_connect_provider" "github" {
   count          = var.create_oidc_provider ? 1 : 0
-  url            = "https://token.actions.githubusercontent.com"
+  url            = var.issuer_url
   client_id_list = ["sts.amazonaws.com"]
 }
 
 data "aws_iam_openid_connect_provider" "github" {
   count = var.create_oidc_provider ? 0 : 1
-  url   = "https://token.actions.githubusercontent.com"
+  url   = var.issuer_url
 }
 
 data "aws_iam_policy_document" "trust" {
@@ -74,13 +82,13 @@ data "aws_iam_policy_document" "trust" {
 
     condition {
       test     = "StringEquals"
-      variable = "token.actions.githubusercontent.com:aud"
+      variable = "${local.issuer_key}:aud"
       values   = ["sts.amazonaws.com"]
     }
 
     condition {
       test     = "StringEquals"
-      variable = "token.actions.githubusercontent.com:sub"
+      variable = "${local.issuer_key}:sub"
       values   = [local.subject]
     }
   }
