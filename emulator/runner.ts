@@ -3,7 +3,7 @@
  * `node24 dist/main/index.js` with no arguments, INPUT_ variables including action.yml
  * defaults, fresh file-command files per step applied after the process exits, STATE_
  * variables for post, posts in reverse order at job end, and the log rendered as GitHub
- * shows it (masked values as ***, commands hidden).
+ * shows it (emulator/log-renderer.ts: commands, stop-commands, masks).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -12,8 +12,15 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { parseFileCommands } from './file-commands.ts';
+import { LogRenderer, namedValues, type RunnerCommand } from './log-renderer.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * The action a job runs unless told otherwise: this checkout, or the one ACTION_DIR names
+ * (e.g. an older commit's checkout with its dist/, to show a test fails there).
+ */
+export const defaultActionDir = (): string => (process.env.ACTION_DIR ? resolve(process.env.ACTION_DIR) : REPO_ROOT);
 
 export interface StepResult {
   exitCode: number | null;
@@ -21,6 +28,10 @@ export interface StepResult {
   raw: string;
   /** The log as GitHub would show it. */
   log: string[];
+  /** The workflow commands the runner acted on, in order (set-output, save-state, set-env … included). */
+  commands: RunnerCommand[];
+  /** Whether the output ended with command processing stopped (a stop-commands never resumed). */
+  commandsStopped: boolean;
   exported: Record<string, string>;
   outputs: Record<string, string>;
   state: Record<string, string>;
@@ -150,7 +161,7 @@ export class Job {
 
   /** A `uses:` step: runs main and, if main started, queues its post. */
   async uses(inputs: Record<string, string>): Promise<StepResult> {
-    const actionDir = this.options.actionDir ?? REPO_ROOT;
+    const actionDir = this.options.actionDir ?? defaultActionDir();
     const withDefaults = { ...actionDefaults(actionDir), ...inputs };
     const result = await this.runNode(actionEntries(actionDir).main, withDefaults, {});
     this.posts.push({ inputs: withDefaults, state: result.state });
@@ -159,7 +170,7 @@ export class Job {
 
   /** Post steps, last first, as at the end of a job. */
   async runPosts(): Promise<StepResult[]> {
-    const actionDir = this.options.actionDir ?? REPO_ROOT;
+    const actionDir = this.options.actionDir ?? defaultActionDir();
     const results: StepResult[] = [];
     while (this.posts.length) {
       const post = this.posts.pop()!;
@@ -233,13 +244,18 @@ export class Job {
     const exported = parseFileCommands(files.env);
     // File commands apply after the process exits, even when the step failed.
     Object.assign(this.env, exported);
+    // Commands on stdout act as they are read, before the files: the files win on a clash.
+    const renderer = new LogRenderer({ debug: this.options.debug ?? false, masks: this.masks });
+    const log = renderer.render(raw);
     return {
       exitCode,
       raw,
-      log: this.render(raw),
+      log,
+      commands: renderer.commands,
+      commandsStopped: renderer.stopped,
       exported,
-      outputs: parseFileCommands(files.output),
-      state: parseFileCommands(files.state),
+      outputs: { ...namedValues(renderer.commands, 'set-output'), ...parseFileCommands(files.output) },
+      state: { ...namedValues(renderer.commands, 'save-state'), ...parseFileCommands(files.state) },
       summary: files.summary,
       files,
       durationMs,
@@ -247,43 +263,11 @@ export class Job {
     };
   }
 
-  /** Renders process output as the GitHub log shows it. */
-  private render(raw: string): string[] {
-    const shown: string[] = [];
-    for (const line of raw.split(/\r?\n/)) {
-      const command = /^::([a-z-]+)(?: [^:]*)?::(.*)$/.exec(line);
-      let text: string | undefined = line;
-      if (command) {
-        const [, name, data] = command as unknown as [string, string, string];
-        const value = unescapeData(data);
-        if (name === 'add-mask') {
-          for (const part of value.split('\n')) if (part.trim()) this.masks.add(part);
-          text = undefined;
-        } else if (name === 'error' || name === 'warning' || name === 'notice') {
-          text = `${name[0]!.toUpperCase()}${name.slice(1)}: ${value}`;
-        } else if (name === 'debug') {
-          text = this.options.debug ? `##[debug]${value}` : undefined;
-        } else {
-          text = undefined;
-        }
-      }
-      if (text !== undefined) shown.push(this.mask(text));
-    }
-    while (shown.at(-1) === '') shown.pop();
-    return shown;
-  }
-
   mask(text: string): string {
-    let masked = text;
-    for (const secret of [...this.masks].sort((a, b) => b.length - a.length)) masked = masked.split(secret).join('***');
-    return masked;
+    return new LogRenderer({ masks: this.masks }).mask(text);
   }
 
   cleanup(): void {
     rmSync(this.root, { recursive: true, force: true });
   }
-}
-
-function unescapeData(text: string): string {
-  return text.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%');
 }

@@ -13,18 +13,30 @@ const UNSAFE_CHARACTERS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\
 /** `scheme://user:password@` in a URL anywhere in the text. */
 const URL_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@]*@/gi;
 
+/**
+ * The runner also acts on the older command form `##[name]data` anywhere in a line, and on
+ * `::name::` at a line's start after white space: neither may survive in outside text.
+ */
+const LEGACY_COMMAND = /##\[/g;
+const LEADING_COMMAND = /^(\s*):(?=:)/;
+
 /** Most of one external value shown in a line: enough to diagnose, not enough to flood. */
 export const EXTERNAL_TEXT_LIMIT = 300;
 
 /**
  * One line of plain, bounded text: controls replaced by a space, URL credentials
- * removed, cut to `limit` characters (marked with …).
+ * removed, no workflow command (`##[` becomes `## [`, a leading `::` becomes `: :`), cut
+ * to `limit` characters (marked with …).
  */
 export function neutralise(text: unknown, limit = EXTERNAL_TEXT_LIMIT): string {
   const raw = typeof text === 'string' ? text : String(text);
   // Cut before scanning, so a huge body costs no more than a short one.
   const head = raw.length > limit * 4 ? raw.slice(0, limit * 4) : raw;
-  const clean = head.replace(UNSAFE_CHARACTERS, ' ').replace(URL_USERINFO, '$1***@');
+  const clean = head
+    .replace(UNSAFE_CHARACTERS, ' ')
+    .replace(URL_USERINFO, '$1***@')
+    .replace(LEGACY_COMMAND, '## [')
+    .replace(LEADING_COMMAND, '$1: ');
   return clean.length > limit ? `${clean.slice(0, limit - 1)}…` : clean;
 }
 
