@@ -68,7 +68,9 @@ export type StsFault =
   | 'html-page'
   | 'garbage-xml'
   | 'empty-body'
-  | { delayMs: number };
+  | { delayMs: number }
+  /** An error answer with this status, code and message (e.g. text a hostile STS would send). */
+  | { status: number; code: string; message: string };
 
 export interface IssuedSession {
   accessKeyId: string;
@@ -436,6 +438,7 @@ ${sessionXml(session, duration)}
     };
     const xmlError = (status: number, code: string, message: string): boolean =>
       send(status, 'text/xml', errorXml(new StsError(status, code, message)));
+    if (typeof fault === 'object' && 'code' in fault) return xmlError(fault.status, fault.code, fault.message);
     if (typeof fault === 'object') {
       await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
       return false;
@@ -480,7 +483,7 @@ ${sessionXml(session, duration)}
       const fault = stub.faults.shift();
       if (fault !== undefined && (await injectFault(fault, response))) {
         record.status = response.statusCode;
-        record.code = typeof fault === 'string' ? fault : undefined;
+        record.code = typeof fault === 'string' ? fault : 'code' in fault ? fault.code : undefined;
         return;
       }
     }
