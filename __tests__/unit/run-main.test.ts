@@ -84,7 +84,11 @@ function mockSts(status: number, body: string) {
 
 beforeAll(() => nock.disableNetConnect());
 afterEach(() => nock.cleanAll());
-afterAll(() => nock.enableNetConnect());
+// Each test file loads its own nock; un-patch http at the end so the next file's nock works alone.
+afterAll(() => {
+  nock.enableNetConnect();
+  nock.restore();
+});
 
 describe('main step, in process', () => {
   it('makes one OIDC and one STS request and sends what the user asked for', async () => {
