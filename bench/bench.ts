@@ -333,7 +333,8 @@ if (!args.quick) {
       'brownout30s',
       'a 30 s STS brown-out (503s)',
       brownout,
-      `${brownout.succeeded ? 'credentials' : 'FAILED'} after ${(brownout.wallMs / 1000).toFixed(1)} s, ${brownout.stsRequests} STS requests`
+      `${brownout.succeeded ? 'credentials' : 'FAILED'} after ${(brownout.wallMs / 1000).toFixed(1)} s, ` +
+        `${brownout.stsRequests} STS requests`
     );
   }
 }

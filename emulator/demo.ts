@@ -48,9 +48,10 @@ try {
 
   const cli = spawnSync('aws', ['--version'], { encoding: 'utf8' });
   const useCli = cli.status === 0;
-  heading(
-    `Step 2: a later step uses the credentials (${useCli ? 'aws sts get-caller-identity' : 'AWS SDK GetCallerIdentity; install the AWS CLI to use it instead'})`
-  );
+  const caller = useCli
+    ? 'aws sts get-caller-identity'
+    : 'AWS SDK GetCallerIdentity; install the AWS CLI to use it instead';
+  heading(`Step 2: a later step uses the credentials (${caller})`);
   const consumer = useCli
     ? await job.run('aws', ['sts', 'get-caller-identity', '--endpoint-url', emulation.sts.url, '--output', 'json'])
     : await job.run(process.execPath, [join(REPO_ROOT, 'emulator/consumer.ts'), emulation.sts.url]);

@@ -131,7 +131,17 @@ const escapeXml = (text: string): string =>
 
 function errorXml(error: StsError): string {
   const type = error.status >= 500 ? 'Receiver' : 'Sender';
-  return `<ErrorResponse xmlns="${NS}">\n  <Error>\n    <Type>${type}</Type>\n    <Code>${error.code}</Code>\n    <Message>${escapeXml(error.message)}</Message>\n  </Error>\n  <RequestId>${randomUUID()}</RequestId>\n</ErrorResponse>\n`;
+  return [
+    `<ErrorResponse xmlns="${NS}">`,
+    '  <Error>',
+    `    <Type>${type}</Type>`,
+    `    <Code>${escapeXml(error.code)}</Code>`,
+    `    <Message>${escapeXml(error.message)}</Message>`,
+    '  </Error>',
+    `  <RequestId>${randomUUID()}</RequestId>`,
+    '</ErrorResponse>',
+    ''
+  ].join('\n');
 }
 
 /** What IAM decides for this token: the role's trust policy, evaluated by the same code as check-trust. */
@@ -309,7 +319,8 @@ export async function startStsStub(tls?: TlsMaterial, network?: NetworkCondition
       throw new StsError(
         400,
         'InvalidIdentityToken',
-        'The web identity token that was passed could not be validated by AWS. Get a new identity token from the identity provider and then retry the request.'
+        'The web identity token that was passed could not be validated by AWS. ' +
+          'Get a new identity token from the identity provider and then retry the request.'
       );
     }
   };
@@ -323,7 +334,8 @@ export async function startStsStub(tls?: TlsMaterial, network?: NetworkCondition
       throw new StsError(
         400,
         'ValidationError',
-        `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]* and have length between 2 and 64`
+        `1 validation error detected: Value '${sessionName}' at 'roleSessionName' failed to satisfy constraint: ` +
+          'Member must satisfy regular expression pattern: [\\w+=,.@-]* and have length between 2 and 64'
       );
     }
     const duration = Number(params.DurationSeconds ?? '3600');
@@ -331,7 +343,8 @@ export async function startStsStub(tls?: TlsMaterial, network?: NetworkCondition
       throw new StsError(
         400,
         'ValidationError',
-        `1 validation error detected: Value '${params.DurationSeconds}' at 'durationSeconds' failed to satisfy constraint: Member must have value between 900 and 43200`
+        `1 validation error detected: Value '${params.DurationSeconds}' at 'durationSeconds' ` +
+          'failed to satisfy constraint: Member must have value between 900 and 43200'
       );
     }
     const { claims, provider } = await verifyToken(params.WebIdentityToken ?? '');
@@ -452,7 +465,8 @@ ${sessionXml(session, duration)}
         return xmlError(
           400,
           'IDPCommunicationError',
-          'The request could not be fulfilled because the identity provider (IDP) that was asked to verify the incoming identity token could not be reached.'
+          'The request could not be fulfilled because the identity provider (IDP) that was asked to verify ' +
+            'the incoming identity token could not be reached.'
         );
       case 'verification-key':
         return xmlError(400, 'InvalidIdentityToken', VERIFICATION_KEY_MESSAGE);
@@ -538,6 +552,12 @@ ${sessionXml(session, duration)}
   return stub;
 }
 
+/** Credential (key id, date, region, service), SignedHeaders, Signature. */
+const SIGV4_AUTHORIZATION = new RegExp(
+  '^AWS4-HMAC-SHA256 Credential=([^/]+)/(\\d{8})/([^/]+)/([^/]+)/aws4_request, ?' +
+    'SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$'
+);
+
 /** Recomputes the request's SigV4 signature with the issued secret; throws STS's errors when it differs. */
 async function verifySignature(
   request: IncomingMessage,
@@ -545,10 +565,7 @@ async function verifySignature(
   issued: IssuedSession[]
 ): Promise<IssuedSession> {
   const authorization = request.headers.authorization ?? '';
-  const parsed =
-    /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(
-      authorization
-    );
+  const parsed = SIGV4_AUTHORIZATION.exec(authorization);
   if (!parsed) throw new StsError(403, 'MissingAuthenticationToken', 'Request is missing Authentication Token');
   const [, accessKeyId, , region, service, signedHeaders, signature] = parsed as unknown as string[];
   const session = issued.find((candidate) => candidate.accessKeyId === accessKeyId);

@@ -44,8 +44,10 @@ export function selfSignedCertificate(
   });
 }
 
-const pem = (label: string, der: ArrayBuffer): string =>
-  `-----BEGIN ${label}-----\n${Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n')}-----END ${label}-----\n`;
+const pem = (label: string, der: ArrayBuffer): string => {
+  const body = Buffer.from(der).toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n');
+  return `-----BEGIN ${label}-----\n${body}-----END ${label}-----\n`;
+};
 
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 

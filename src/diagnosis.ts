@@ -33,7 +33,8 @@ export function describeOidcFailure(error: unknown, attempts: number): Error {
   }
   if (status !== undefined)
     return new ActionError(
-      `GitHub's OIDC token service answered with ${neutralise(error.message)}: re-run the job; if it persists, GitHub's token service is at fault`
+      `GitHub's OIDC token service answered with ${neutralise(error.message)}: re-run the job; ` +
+        "if it persists, GitHub's token service is at fault"
     );
   return new ActionError(
     `Could not reach GitHub's OIDC token service: ${neutralise(error.message)}${tries}: check the runner's network and proxy settings`

@@ -19,7 +19,8 @@ export function oidcTokenServiceFrom(env: NodeJS.ProcessEnv): OidcTokenService {
   const bearer = env.ACTIONS_ID_TOKEN_REQUEST_TOKEN;
   if (!url || !bearer) {
     throw new ActionError(
-      'No GitHub OIDC token for this job: add "permissions: id-token: write" to the job or workflow (see the lines above); pull requests from forks and Dependabot runs never get a token',
+      'No GitHub OIDC token for this job: add "permissions: id-token: write" to the job or workflow ' +
+        '(see the lines above); pull requests from forks and Dependabot runs never get a token',
       [
         'Add these lines to the job (or to the workflow, for every job):',
         ...ID_TOKEN_PERMISSION_YAML.map((line) => `  ${line}`)
