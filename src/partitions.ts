@@ -95,7 +95,8 @@ export function checkVariantSupported(partition: PartitionData, region: string, 
   ];
   if (missing.length) {
     throw new ActionError(
-      `Partition ${partition.id} (aws-region ${region}) has no ${missing.join(' or ')} STS endpoint: set use-fips-endpoint/use-dualstack-endpoint (and AWS_USE_FIPS_ENDPOINT/AWS_USE_DUALSTACK_ENDPOINT) to false`
+      `Partition ${partition.id} (aws-region ${region}) has no ${missing.join(' or ')} STS endpoint: ` +
+        'set use-fips-endpoint/use-dualstack-endpoint (and AWS_USE_FIPS_ENDPOINT/AWS_USE_DUALSTACK_ENDPOINT) to false'
     );
   }
 }

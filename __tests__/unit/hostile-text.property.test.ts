@@ -153,6 +153,7 @@ async function runStep(inputs: Record<string, string>): Promise<{ stdout: string
       saveState: () => undefined,
       info: print,
       warning: (message) => print(`::warning::${escapeData(message)}`),
+      debug: (message) => print(`::debug::${escapeData(message)}`),
       setFailed: (message) => print(`::error::${escapeData(message)}`)
     },
     clock: { now: () => Date.parse('2026-11-26T02:00:00Z'), sleep: async () => {}, random: () => 0.5 },
