@@ -12,7 +12,9 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { createLocalJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JSONWebKeySet } from 'jose';
 import {
   emptyTimeline,
+  hugeBody,
   startLocalServer,
+  trickle,
   type Handler,
   type NetworkConditions,
   type ServerTimeline
@@ -68,7 +70,22 @@ export type StsFault =
   | 'html-page'
   | 'garbage-xml'
   | 'empty-body'
-  | { delayMs: number };
+  | { delayMs: number }
+  /** Headers, then one byte every intervalMs, never finishing. */
+  | { trickleIntervalMs: number }
+  /** A 500 whose body is this many bytes. */
+  | { hugeBodyBytes: number }
+  /** The next answer, with these fields' text replaced as given (a broken or hostile STS). */
+  | { tamper: AnswerTampering };
+
+/** Raw text for fields of an AssumeRole* answer, put into the XML unescaped. */
+export interface AnswerTampering {
+  AccessKeyId?: string;
+  SecretAccessKey?: string;
+  SessionToken?: string;
+  Expiration?: string;
+  Arn?: string;
+}
 
 export interface IssuedSession {
   accessKeyId: string;
@@ -149,17 +166,17 @@ function trustVerdict(
 }
 
 /** The AssumedRoleUser and Credentials elements both AssumeRole calls answer with. */
-function sessionXml(session: IssuedSession, durationSeconds: number): string {
+function sessionXml(session: IssuedSession, durationSeconds: number, tamper: AnswerTampering = {}): string {
   const expiration = new Date(Date.now() + durationSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
   return `    <AssumedRoleUser>
       <AssumedRoleId>AROA${randomBytes(8).toString('hex').toUpperCase()}:${session.sessionName}</AssumedRoleId>
-      <Arn>${session.assumedRoleArn}</Arn>
+      <Arn>${tamper.Arn ?? session.assumedRoleArn}</Arn>
     </AssumedRoleUser>
     <Credentials>
-      <AccessKeyId>${session.accessKeyId}</AccessKeyId>
-      <SecretAccessKey>${escapeXml(session.secretAccessKey)}</SecretAccessKey>
-      <SessionToken>${escapeXml(session.sessionToken)}</SessionToken>
-      <Expiration>${expiration}</Expiration>
+      <AccessKeyId>${tamper.AccessKeyId ?? session.accessKeyId}</AccessKeyId>
+      <SecretAccessKey>${tamper.SecretAccessKey ?? escapeXml(session.secretAccessKey)}</SecretAccessKey>
+      <SessionToken>${tamper.SessionToken ?? escapeXml(session.sessionToken)}</SessionToken>
+      <Expiration>${tamper.Expiration ?? expiration}</Expiration>
     </Credentials>`;
 }
 
@@ -255,6 +272,12 @@ async function fetchJwks(provider: OidcProviderDefinition): Promise<ReturnType<t
 export async function startStsStub(tls?: TlsMaterial, network?: NetworkConditions): Promise<StsStub> {
   let windowStart = 0;
   let windowCount = 0;
+  let tampering: AnswerTampering | undefined;
+  const takeTampering = (): AnswerTampering | undefined => {
+    const taken = tampering;
+    tampering = undefined;
+    return taken;
+  };
 
   const overRate = (): boolean => {
     if (!stub.ratePerSecond) return false;
@@ -359,7 +382,7 @@ export async function startStsStub(tls?: TlsMaterial, network?: NetworkCondition
   <AssumeRoleWithWebIdentityResult>
     <Audience>${escapeXml(String(claims.aud))}</Audience>
     <Provider>${escapeXml(String(claims.iss))}</Provider>
-${sessionXml(session, duration)}
+${sessionXml(session, duration, takeTampering())}
     <SubjectFromWebIdentityToken>${escapeXml(String(claims.sub))}</SubjectFromWebIdentityToken>
   </AssumeRoleWithWebIdentityResult>
   <ResponseMetadata>
@@ -404,7 +427,7 @@ ${sessionXml(session, duration)}
     stub.issued.push(session);
     return `<AssumeRoleResponse xmlns="${NS}">
   <AssumeRoleResult>
-${sessionXml(session, duration)}
+${sessionXml(session, duration, takeTampering())}
   </AssumeRoleResult>
   <ResponseMetadata>
     <RequestId>${randomUUID()}</RequestId>
@@ -437,6 +460,18 @@ ${sessionXml(session, duration)}
     const xmlError = (status: number, code: string, message: string): boolean =>
       send(status, 'text/xml', errorXml(new StsError(status, code, message)));
     if (typeof fault === 'object') {
+      if ('trickleIntervalMs' in fault) {
+        trickle(response, 200, 'text/xml', fault.trickleIntervalMs);
+        return true;
+      }
+      if ('tamper' in fault) {
+        tampering = fault.tamper;
+        return false;
+      }
+      if ('hugeBodyBytes' in fault) {
+        hugeBody(response, 500, 'text/xml', fault.hugeBodyBytes);
+        return true;
+      }
       await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
       return false;
     }
