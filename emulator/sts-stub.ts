@@ -74,18 +74,7 @@ export type StsFault =
   /** Headers, then one byte every intervalMs, never finishing. */
   | { trickleIntervalMs: number }
   /** A 500 whose body is this many bytes. */
-  | { hugeBodyBytes: number }
-  /** The next answer, with these fields' text replaced as given (a broken or hostile STS). */
-  | { tamper: AnswerTampering };
-
-/** Raw text for fields of an AssumeRole* answer, put into the XML unescaped. */
-export interface AnswerTampering {
-  AccessKeyId?: string;
-  SecretAccessKey?: string;
-  SessionToken?: string;
-  Expiration?: string;
-  Arn?: string;
-}
+  | { hugeBodyBytes: number };
 
 export interface IssuedSession {
   accessKeyId: string;
@@ -94,6 +83,8 @@ export interface IssuedSession {
   assumedRoleArn: string;
   accountId: string;
   sessionName: string;
+  /** The Expiration text to answer with instead of now + DurationSeconds (for tamper). */
+  expiration?: string;
 }
 
 export interface StsRequestRecord {
@@ -166,17 +157,18 @@ function trustVerdict(
 }
 
 /** The AssumedRoleUser and Credentials elements both AssumeRole calls answer with. */
-function sessionXml(session: IssuedSession, durationSeconds: number, tamper: AnswerTampering = {}): string {
-  const expiration = new Date(Date.now() + durationSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+function sessionXml(session: IssuedSession, durationSeconds: number): string {
+  const expiration =
+    session.expiration ?? new Date(Date.now() + durationSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
   return `    <AssumedRoleUser>
       <AssumedRoleId>AROA${randomBytes(8).toString('hex').toUpperCase()}:${session.sessionName}</AssumedRoleId>
-      <Arn>${tamper.Arn ?? session.assumedRoleArn}</Arn>
+      <Arn>${session.assumedRoleArn}</Arn>
     </AssumedRoleUser>
     <Credentials>
-      <AccessKeyId>${tamper.AccessKeyId ?? session.accessKeyId}</AccessKeyId>
-      <SecretAccessKey>${tamper.SecretAccessKey ?? escapeXml(session.secretAccessKey)}</SecretAccessKey>
-      <SessionToken>${tamper.SessionToken ?? escapeXml(session.sessionToken)}</SessionToken>
-      <Expiration>${tamper.Expiration ?? expiration}</Expiration>
+      <AccessKeyId>${session.accessKeyId}</AccessKeyId>
+      <SecretAccessKey>${escapeXml(session.secretAccessKey)}</SecretAccessKey>
+      <SessionToken>${escapeXml(session.sessionToken)}</SessionToken>
+      <Expiration>${expiration}</Expiration>
     </Credentials>`;
 }
 
@@ -272,12 +264,6 @@ async function fetchJwks(provider: OidcProviderDefinition): Promise<ReturnType<t
 export async function startStsStub(tls?: TlsMaterial, network?: NetworkConditions): Promise<StsStub> {
   let windowStart = 0;
   let windowCount = 0;
-  let tampering: AnswerTampering | undefined;
-  const takeTampering = (): AnswerTampering | undefined => {
-    const taken = tampering;
-    tampering = undefined;
-    return taken;
-  };
 
   const overRate = (): boolean => {
     if (!stub.ratePerSecond) return false;
@@ -382,7 +368,7 @@ export async function startStsStub(tls?: TlsMaterial, network?: NetworkCondition
   <AssumeRoleWithWebIdentityResult>
     <Audience>${escapeXml(String(claims.aud))}</Audience>
     <Provider>${escapeXml(String(claims.iss))}</Provider>
-${sessionXml(session, duration, takeTampering())}
+${sessionXml(session, duration)}
     <SubjectFromWebIdentityToken>${escapeXml(String(claims.sub))}</SubjectFromWebIdentityToken>
   </AssumeRoleWithWebIdentityResult>
   <ResponseMetadata>
@@ -427,7 +413,7 @@ ${sessionXml(session, duration, takeTampering())}
     stub.issued.push(session);
     return `<AssumeRoleResponse xmlns="${NS}">
   <AssumeRoleResult>
-${sessionXml(session, duration, takeTampering())}
+${sessionXml(session, duration)}
   </AssumeRoleResult>
   <ResponseMetadata>
     <RequestId>${randomUUID()}</RequestId>
@@ -463,10 +449,6 @@ ${sessionXml(session, duration, takeTampering())}
       if ('trickleIntervalMs' in fault) {
         trickle(response, 200, 'text/xml', fault.trickleIntervalMs);
         return true;
-      }
-      if ('tamper' in fault) {
-        tampering = fault.tamper;
-        return false;
       }
       if ('hugeBodyBytes' in fault) {
         hugeBody(response, 500, 'text/xml', fault.hugeBodyBytes);

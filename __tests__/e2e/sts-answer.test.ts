@@ -4,7 +4,7 @@
  * at once and without retrying; nothing is exported.
  */
 import { startEmulation, type Emulation } from '../../emulator/emulation.ts';
-import type { AnswerTampering } from '../../emulator/sts-stub.ts';
+import type { IssuedSession } from '../../emulator/sts-stub.ts';
 
 let emulation: Emulation;
 beforeAll(async () => {
@@ -17,59 +17,60 @@ const refusal = (what: string) =>
   `::error::STS answered for ${ROLE} with ${what}; the credentials were refused and nothing was exported: check sts-endpoint points at STS (or a proxy is not rewriting its answers)`;
 
 describe('a malformed STS answer is refused', () => {
-  it.each<[string, AnswerTampering, string, string]>([
+  it.each<[string, Partial<IssuedSession>, string, string]>([
     [
       'an access key id with other characters',
-      { AccessKeyId: 'ASIA-NOT::A-KEY-ID-0001' },
+      { accessKeyId: 'ASIA-NOT::A-KEY-ID-0001' },
       'ASIA-NOT::A-KEY-ID-0001',
       'an AccessKeyId that is not 16-128 letters, digits or _'
     ],
     [
       'an access key id too short',
-      { AccessKeyId: 'ASIA1234' },
+      { accessKeyId: 'ASIA1234' },
       'ASIA1234',
       'an AccessKeyId that is not 16-128 letters, digits or _'
     ],
     [
       'a secret with spaces',
-      { SecretAccessKey: 'not a secret key at all 0123456789' },
+      { secretAccessKey: 'not a secret key at all 0123456789' },
       'not a secret key at all',
       'a SecretAccessKey that is not 16-128 base64 characters'
     ],
     [
       'a session token with a line break',
-      { SessionToken: 'IQoJb3JpZ2luX2Vj&#10;::warning::injected' },
+      { sessionToken: 'IQoJb3JpZ2luX2Vj\n::warning::injected' },
       '::warning::injected',
       'a SessionToken that is not 16-16384 printable characters without spaces'
     ],
     [
       'an expiration in the past',
-      { Expiration: '2001-01-01T00:00:00Z' },
+      { expiration: '2001-01-01T00:00:00Z' },
       '2001-01-01',
       'an Expiration that has already passed (or the runner clock is ahead)'
     ],
     [
       'an expiration years away',
-      { Expiration: '2199-01-01T00:00:00Z' },
+      { expiration: '2199-01-01T00:00:00Z' },
       '2199',
       'an Expiration more than 12 hours away'
     ],
     [
       'an assumed-role ARN in another account',
-      { Arn: 'arn:aws:sts::999999999999:assumed-role/deploy/gha-4242-1' },
+      { assumedRoleArn: 'arn:aws:sts::999999999999:assumed-role/deploy/gha-4242-1' },
       '999999999999',
       'an AssumedRoleUser ARN other than arn:aws:sts::123456789012:assumed-role/deploy/gha-4242-1'
     ],
     [
       'an assumed-role ARN for another role',
-      { Arn: 'arn:aws:sts::123456789012:assumed-role/admin/gha-4242-1' },
+      { assumedRoleArn: 'arn:aws:sts::123456789012:assumed-role/admin/gha-4242-1' },
       'assumed-role/admin',
       'an AssumedRoleUser ARN other than arn:aws:sts::123456789012:assumed-role/deploy/gha-4242-1'
     ]
   ])('%s', async (_name, tamper, badValue, what) => {
     emulation.sts.requests.length = 0;
-    emulation.sts.faults.push({ tamper });
+    emulation.sts.tamper = (session) => ({ ...session, ...tamper });
     const main = await emulation.job().uses(emulation.inputs());
+    emulation.sts.tamper = undefined;
     expect(main.exitCode).toBe(1);
     const errors = main.raw.split('\n').filter((line) => /^::(error|warning)/.test(line));
     expect(errors).toEqual([refusal(what)]);
