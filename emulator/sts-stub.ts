@@ -84,7 +84,7 @@ export interface IssuedSession {
   accountId: string;
   sessionName: string;
   /** The Expiration text to answer with instead of now + DurationSeconds (for tamper). */
-  expiration?: string;
+  expirationText?: string;
 }
 
 export interface StsRequestRecord {
@@ -159,7 +159,7 @@ function trustVerdict(
 /** The AssumedRoleUser and Credentials elements both AssumeRole calls answer with. */
 function sessionXml(session: IssuedSession, durationSeconds: number): string {
   const expiration =
-    session.expiration ?? new Date(Date.now() + durationSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    session.expirationText ?? new Date(Date.now() + durationSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
   return `    <AssumedRoleUser>
       <AssumedRoleId>AROA${randomBytes(8).toString('hex').toUpperCase()}:${session.sessionName}</AssumedRoleId>
       <Arn>${session.assumedRoleArn}</Arn>

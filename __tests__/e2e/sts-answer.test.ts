@@ -44,13 +44,13 @@ describe('a malformed STS answer is refused', () => {
     ],
     [
       'an expiration in the past',
-      { expiration: '2001-01-01T00:00:00Z' },
+      { expirationText: '2001-01-01T00:00:00Z' },
       '2001-01-01',
       'an Expiration that has already passed (or the runner clock is ahead)'
     ],
     [
       'an expiration years away',
-      { expiration: '2199-01-01T00:00:00Z' },
+      { expirationText: '2199-01-01T00:00:00Z' },
       '2199',
       'an Expiration more than 12 hours away'
     ],
