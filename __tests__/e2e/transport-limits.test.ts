@@ -36,7 +36,7 @@ describe('a server that sends headers and then a byte every 2 s', () => {
       expect(errors).toHaveLength(1);
       expect(errors[0]).toMatch(
         new RegExp(
-          `^::error::Gave up waiting for ${what} at the action-timeout-s deadline \\(last error: .*no complete answer within \\d+\\.\\d s\\)?\\): retry the job later or raise action-timeout-s$`
+          `^::error::Gave up waiting for ${what}( \\([^)]+\\))? at the action-timeout-s deadline \\(last error: .*no complete answer within \\d+\\.\\d s\\)?\\): retry the job later or raise action-timeout-s$`
         )
       );
       expect(main.exported).toEqual({});
@@ -53,7 +53,7 @@ describe('a 300 MiB body', () => {
       expect(main.exitCode).toBe(0);
       expect(main.log).toContainEqual(
         expect.stringMatching(
-          /^Attempt 1 of 12 for STS AssumeRoleWithWebIdentity failed: BodyTooLarge \(a body over 1 MiB, more than the service ever sends\); retrying in/
+          /^Attempt 1 of 12 for STS AssumeRoleWithWebIdentity( \([^)]+\))? failed: BodyTooLarge \(a body over 1 MiB, more than the service ever sends\); retrying in/
         )
       );
       expect(main.exported.AWS_ACCESS_KEY_ID).toBe(emulation.sts.issued[0]!.accessKeyId);
