@@ -108,3 +108,27 @@ export async function startLocalServer(
       })
   };
 }
+
+/** Fault: sends the headers, then one byte every intervalMs until the client hangs up. */
+export function trickle(response: ServerResponse, status: number, contentType: string, intervalMs: number): void {
+  response.writeHead(status, { 'content-type': contentType });
+  response.write('<');
+  const timer = setInterval(() => response.write(' '), intervalMs);
+  response.once('close', () => clearInterval(timer));
+}
+
+/** Fault: a body of `bytes` bytes (chunked, no length declared), written as fast as the client reads. */
+export function hugeBody(response: ServerResponse, status: number, contentType: string, bytes: number): void {
+  response.writeHead(status, { 'content-type': contentType });
+  const chunk = Buffer.alloc(64 * 1024, 'x');
+  let left = bytes;
+  const pump = (): void => {
+    while (left > 0 && !response.destroyed) {
+      const piece = left >= chunk.length ? chunk : chunk.subarray(0, left);
+      left -= piece.length;
+      if (!response.write(piece)) return void response.once('drain', pump);
+    }
+    if (!response.destroyed) response.end();
+  };
+  pump();
+}

@@ -8,7 +8,9 @@ import { exportJWK, SignJWT } from 'jose';
 import { githubSubject } from '../tools/trust-check.ts';
 import {
   emptyTimeline,
+  hugeBody,
   startLocalServer,
+  trickle,
   type Handler,
   type LocalServer,
   type NetworkConditions,
@@ -99,7 +101,13 @@ export function issuerUrlFor(form: IssuerForm): string {
 }
 
 /** A fault the token service shows for the next requests. */
-export type OidcFault = { status: number; body?: string } | { body: string };
+export type OidcFault =
+  | { status: number; body?: string }
+  | { body: string }
+  /** A 200 whose headers come at once, then one byte every intervalMs, never finishing. */
+  | { trickleIntervalMs: number }
+  /** A 200 whose body is this many bytes. */
+  | { hugeBodyBytes: number };
 
 export interface OidcIssuer {
   /** The issuer (`iss`) and base URL. */
@@ -194,6 +202,9 @@ export async function startOidcIssuer(tls?: TlsMaterial, network?: NetworkCondit
       const audience = url.searchParams.get('audience');
       issuer.tokenRequests.push({ audience, authorized, at: performance.now() });
       const fault = issuer.faults.shift();
+      if (fault && 'trickleIntervalMs' in fault)
+        return trickle(response, 200, 'application/json', fault.trickleIntervalMs);
+      if (fault && 'hugeBodyBytes' in fault) return hugeBody(response, 200, 'application/json', fault.hugeBodyBytes);
       if (fault) {
         response.writeHead('status' in fault ? fault.status : 200, { 'content-type': 'application/json' });
         return void response.end(fault.body ?? '');

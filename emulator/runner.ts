@@ -54,6 +54,8 @@ export interface JobOptions {
   actionDir?: string;
   /** Run node under this command, e.g. ['/usr/bin/time', '-f', '%M', '-o', file] to measure peak RSS. */
   wrapper?: string[];
+  /** The harness kills a step still running after this long (its exitCode is then null). */
+  killAfterMs?: number;
 }
 
 interface PendingPost {
@@ -229,10 +231,14 @@ export class Job {
     let raw = '';
     child.stdout.on('data', (chunk: Buffer) => (raw += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => (raw += chunk.toString('utf8')));
+    const killer = this.options.killAfterMs
+      ? setTimeout(() => child.kill('SIGKILL'), this.options.killAfterMs)
+      : undefined;
     const exitCode = await new Promise<number | null>((resolveExit, reject) => {
       child.on('error', reject);
       child.on('close', (code) => resolveExit(code));
     });
+    clearTimeout(killer);
     const durationMs = performance.now() - started;
 
     const files = {

@@ -12,7 +12,9 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { createLocalJWKSet, decodeJwt, errors as joseErrors, jwtVerify, type JSONWebKeySet } from 'jose';
 import {
   emptyTimeline,
+  hugeBody,
   startLocalServer,
+  trickle,
   type Handler,
   type NetworkConditions,
   type ServerTimeline
@@ -70,7 +72,12 @@ export type StsFault =
   | 'empty-body'
   | { delayMs: number }
   /** An error answer with this status, code and message (e.g. text a hostile STS would send). */
-  | { status: number; code: string; message: string };
+  | { status: number; code: string; message: string }
+
+  /** Headers, then one byte every intervalMs, never finishing. */
+  | { trickleIntervalMs: number }
+  /** A 500 whose body is this many bytes. */
+  | { hugeBodyBytes: number };
 
 export interface IssuedSession {
   accessKeyId: string;
@@ -79,6 +86,8 @@ export interface IssuedSession {
   assumedRoleArn: string;
   accountId: string;
   sessionName: string;
+  /** The Expiration text to answer with instead of now + DurationSeconds (for tamper). */
+  expirationText?: string;
 }
 
 export interface StsRequestRecord {
@@ -162,7 +171,8 @@ function trustVerdict(
 
 /** The AssumedRoleUser and Credentials elements both AssumeRole calls answer with. */
 function sessionXml(session: IssuedSession, durationSeconds: number): string {
-  const expiration = new Date(Date.now() + durationSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const expiration =
+    session.expirationText ?? new Date(Date.now() + durationSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
   return `    <AssumedRoleUser>
       <AssumedRoleId>AROA${randomBytes(8).toString('hex').toUpperCase()}:${session.sessionName}</AssumedRoleId>
       <Arn>${session.assumedRoleArn}</Arn>
@@ -453,6 +463,14 @@ ${sessionXml(session, duration)}
       send(status, 'text/xml', errorXml(new StsError(status, code, message)));
     if (typeof fault === 'object' && 'code' in fault) return xmlError(fault.status, fault.code, fault.message);
     if (typeof fault === 'object') {
+      if ('trickleIntervalMs' in fault) {
+        trickle(response, 200, 'text/xml', fault.trickleIntervalMs);
+        return true;
+      }
+      if ('hugeBodyBytes' in fault) {
+        hugeBody(response, 500, 'text/xml', fault.hugeBodyBytes);
+        return true;
+      }
       await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
       return false;
     }

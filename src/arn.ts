@@ -12,7 +12,6 @@ export interface RoleArn {
 
 /** Any role ARN shape; the partition and account id are checked one by one, for a precise error. */
 const ROLE_ARN = /^arn:([\w-]+):iam::([^:]*):role\/((?:[\w+=,.@-]+\/)*)([\w+=,.@-]{1,64})$/;
-const ASSUMED_ROLE_ARN = /^arn:[\w-]+:sts::(\d{12})?:assumed-role\/[^/]+\/.+$/;
 const POLICY_ARN = /^arn:([\w-]+):iam::(\d{12}|aws):policy\/[\w+=,.@/-]{1,128}$/;
 
 /**
@@ -47,11 +46,15 @@ export function parseRoleArn(value: string, customEndpoint: boolean): RoleArn {
   return { arn: value, partition, accountId, roleName };
 }
 
-/** The account id inside `AssumedRoleUser.Arn`; '' when STS reports none. */
-export function accountIdOfAssumedRole(assumedRoleArn: string): string {
-  const match = ASSUMED_ROLE_ARN.exec(assumedRoleArn);
-  if (!match) throw new ActionError(`STS answered with an unexpected AssumedRoleUser ARN "${assumedRoleArn}"`);
-  return match[1] ?? '';
+/**
+ * Whether STS's `AssumedRoleUser.Arn` names the session asked for: same partition and
+ * account as the role, the role's name and the session name. AWS drops the role's path
+ * from it; Ceph RGW keeps it, so either form is accepted.
+ */
+export function isAssumedRoleArnFor(assumedRoleArn: string, role: RoleArn, sessionName: string): boolean {
+  const prefix = `arn:${role.partition}:sts::${role.accountId}:assumed-role/`;
+  const rolePathAndName = role.arn.slice(role.arn.indexOf(':role/') + ':role/'.length);
+  return [role.roleName, rolePathAndName].some((name) => assumedRoleArn === `${prefix}${name}/${sessionName}`);
 }
 
 export function isPolicyArn(value: string): boolean {

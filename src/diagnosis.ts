@@ -5,14 +5,13 @@
  */
 import { ActionError } from './errors.ts';
 import { neutralise } from './external-text.ts';
-import { OidcRequestError } from './oidc-token.ts';
 import { isVerificationKeyFailure } from './failure-class.ts';
 import { GITHUB_COM_ISSUER, isGithubComIssuer, issuerKey } from './issuer.ts';
+import { RequestError } from './request-error.ts';
 import type { RoleTarget, SessionRequest, TransportSettings } from './settings.ts';
-import { StsCallError } from './sts-call-error.ts';
 
 export function describeOidcFailure(error: unknown, attempts: number): Error {
-  if (!(error instanceof OidcRequestError)) return asError(error);
+  if (!(error instanceof RequestError)) return asError(error);
   const tries = attempts > 1 ? ` (after ${attempts} attempts)` : '';
   const status = error.httpStatus;
   if (status === 401 || status === 403) {
@@ -78,7 +77,7 @@ function describeWith<C extends StsFailureContext>(
   error: unknown,
   context: C
 ): Error {
-  if (!(error instanceof StsCallError)) return asError(error);
+  if (!(error instanceof RequestError)) return asError(error);
   const facts = factsOf(error, context);
   const rule = rules.find((candidate) => candidate.when(error, context));
   const described = rule
@@ -92,7 +91,7 @@ function describeWith<C extends StsFailureContext>(
 
 /** What the explanations are written from. */
 interface FailureFacts<C extends StsFailureContext = StsFailureContext> {
-  error: StsCallError;
+  error: RequestError;
   context: C;
   role: string;
   /** " (HTTP 403)", or '' without a status. */
@@ -105,7 +104,7 @@ interface FailureFacts<C extends StsFailureContext = StsFailureContext> {
   tries: string;
 }
 
-function factsOf<C extends StsFailureContext>(error: StsCallError, context: C): FailureFacts<C> {
+function factsOf<C extends StsFailureContext>(error: RequestError, context: C): FailureFacts<C> {
   const status = error.httpStatus === undefined ? '' : ` (HTTP ${error.httpStatus})`;
   const message = neutralise(error.message);
   return {
@@ -120,11 +119,11 @@ function factsOf<C extends StsFailureContext>(error: StsCallError, context: C): 
 }
 
 interface FailureRule<C extends StsFailureContext = StsFailureContext> {
-  when(error: StsCallError, context: C): boolean;
+  when(error: RequestError, context: C): boolean;
   explain(facts: FailureFacts<C>): ActionError;
 }
 
-const isAccessDenied = (error: StsCallError): boolean =>
+const isAccessDenied = (error: RequestError): boolean =>
   error.code === 'AccessDenied' ||
   error.code === 'IDPRejectedClaim' ||
   (error.httpStatus === 403 && error.code !== 'RegionDisabledException');

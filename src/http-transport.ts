@@ -1,14 +1,20 @@
 /*
- * HTTP for the token request and the proxy agent for STS, both through
- * @actions/http-client: it honours HTTPS_PROXY / HTTP_PROXY / NO_PROXY (and bypasses
- * loopback addresses) the way the rest of the Actions toolkit does.
+ * HTTP for the token request, the proxy agent for STS, and the limits both services'
+ * answers are read under: a whole-answer deadline and a size cap. Proxies are picked
+ * by @actions/http-client, which honours HTTPS_PROXY / HTTP_PROXY / NO_PROXY (and
+ * bypasses loopback addresses) the way the rest of the Actions toolkit does.
  */
-import { Agent as HttpsAgent } from 'node:https';
+import { request as httpRequest, type Agent, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
+import { pipeline, Transform, type Readable } from 'node:stream';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { getProxyUrl, HttpClient } from '@actions/http-client';
 
 const USER_AGENT = 'oidc-aws-credentials';
+
+/** Neither service answers with more than a few KiB; anything past this is not theirs. */
+export const MAX_BODY_BYTES = 1024 * 1024;
 
 /**
  * Makes the http-proxy / no-proxy inputs apply to this step's own requests, as the
@@ -24,13 +30,13 @@ export function applyProxyInputs(proxy: { httpProxy?: string; noProxy?: string }
 }
 
 /** A Node HTTP(S) agent that tunnels through the proxy for this URL, or undefined when none applies. */
-export function proxyAgentFor(url: string): unknown {
+export function proxyAgentFor(url: string): Agent | undefined {
   if (!getProxyUrl(url)) return undefined;
-  const agent = new HttpClient(USER_AGENT).getAgent(url) as { destroy?: () => void };
+  const agent = new HttpClient(USER_AGENT).getAgent(url);
   // The AWS SDK takes an agent only if it is an https.Agent or has destroy(); otherwise it
   // treats it as options and builds its own agent, bypassing the proxy. The tunnelling
-  // agent pools nothing, so there is nothing for destroy() to do.
-  agent.destroy ??= () => undefined;
+  // agent (declared an http.Agent) has no destroy() and pools nothing, so a no-op does.
+  if (typeof (agent as Partial<Agent>).destroy !== 'function') agent.destroy = () => undefined;
   return agent;
 }
 
@@ -74,27 +80,80 @@ export function preconnectedAgent(url: string, connectTimeoutMs: number): HttpsA
   return new Preconnected({ keepAlive: true });
 }
 
+/** An error with a code the failure classes know: TimeoutError, BodyTooLarge, or Node's own. */
+export type CodedError = Error & { code: string };
+
+const coded = (code: string, message: string): CodedError => Object.assign(new Error(message), { code });
+
+/** The whole answer (headers and body) did not arrive within the time allowed. */
+export const timeoutError = (timeoutMs: number): CodedError =>
+  coded('TimeoutError', `no complete answer within ${(timeoutMs / 1000).toFixed(1)} s`);
+
+export const bodyTooLargeError = (): CodedError =>
+  coded('BodyTooLarge', `a body over ${MAX_BODY_BYTES / 1024 / 1024} MiB, more than the service ever sends`);
+
+/**
+ * The body, passed through until it exceeds MAX_BODY_BYTES; then the stream fails with
+ * BodyTooLarge and the source (and its socket) is destroyed, so no more is read.
+ */
+export function limitBody(body: Readable, onTooLarge: (error: CodedError) => void = () => undefined): Readable {
+  let seen = 0;
+  const limited = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      seen += chunk.length;
+      if (seen <= MAX_BODY_BYTES) return done(null, chunk);
+      const error = bodyTooLargeError();
+      onTooLarge(error);
+      done(error);
+    }
+  });
+  pipeline(body, limited, () => undefined);
+  return limited;
+}
+
 export interface HttpResponse {
   status: number;
+  /** The body of a 2xx answer; '' for any other (callers only use the status then). */
   body: string;
 }
 
-/** A GET with no retries of its own; network failures keep their system error code. */
-export async function httpGet(url: string, headers: Record<string, string>, timeoutMs: number): Promise<HttpResponse> {
-  const client = new HttpClient(USER_AGENT, [], {
-    allowRetries: false,
-    allowRedirects: false,
-    socketTimeout: timeoutMs
+/**
+ * A GET with no retries of its own; an error after the headers carries their httpStatus. The whole exchange, body included, must finish
+ * within timeoutMs: a server trickling bytes cannot hold it open. Network failures keep
+ * their system error code.
+ */
+export function httpGet(url: string, headers: Record<string, string>, timeoutMs: number): Promise<HttpResponse> {
+  const target = new URL(url);
+  const signal = AbortSignal.timeout(timeoutMs);
+  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  return new Promise((resolve, reject) => {
+    const fail = (error: unknown): void => reject(signal.aborted ? timeoutError(timeoutMs) : error);
+    const request = send(
+      target,
+      { method: 'GET', headers: { 'user-agent': USER_AGENT, ...headers }, agent: proxyAgentFor(url) ?? false, signal },
+      (response) => {
+        const status = response.statusCode ?? 0;
+        if (status < 200 || status > 299) {
+          response.destroy();
+          return resolve({ status, body: '' });
+        }
+        readBody(response).then(
+          (body) => resolve({ status, body }),
+          (error: unknown) => fail(Object.assign(error as Error, { httpStatus: status }))
+        );
+      }
+    );
+    request.on('error', fail);
+    request.end();
   });
-  try {
-    const response = await client.get(url, headers);
-    return { status: response.message.statusCode ?? 0, body: await response.readBody() };
-  } catch (error) {
-    if (error instanceof Error && error.message.startsWith('Request timeout')) {
-      throw Object.assign(new Error(`no answer within ${timeoutMs / 1000} s`), { code: 'TimeoutError' });
-    }
-    throw error;
-  } finally {
-    client.dispose();
+}
+
+async function readBody(response: IncomingMessage): Promise<string> {
+  if (Number(response.headers['content-length']) > MAX_BODY_BYTES) {
+    response.destroy();
+    throw bodyTooLargeError();
   }
+  const chunks: Buffer[] = [];
+  for await (const chunk of limitBody(response)) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
 }

@@ -3,9 +3,9 @@ import type { StsFailureContext } from './diagnosis.ts';
 import { neutralise } from './external-text.ts';
 import { classifyStsFailure, isVerificationKeyFailure, type FailureClass } from './failure-class.ts';
 import { isGithubComIssuer } from './issuer.ts';
-import { REQUEST_TIMEOUTS, withinRemaining, withRetries, type RetryClock, type RetryPolicy } from './retry.ts';
+import { REQUEST_TIMEOUTS, withRetries, type RetryClock, type RetryPolicy } from './retry.ts';
+import { RequestError } from './request-error.ts';
 import type { RoleTarget, SessionRequest, TransportSettings } from './settings.ts';
-import { StsCallError } from './sts-call-error.ts';
 import type { SessionTag } from './session-tags.ts';
 import type { AssumeRoleRequest, IssuedCredentials } from './sts-types.ts';
 
@@ -44,7 +44,7 @@ export async function obtainCredentials(options: ObtainOptions): Promise<IssuedC
   const { source, session, transport } = options;
   let attempts = 0;
   const classify = (error: unknown): FailureClass => {
-    if (!(error instanceof StsCallError)) return 'fail';
+    if (!(error instanceof RequestError)) return 'fail';
     const failureClass = classifyStsFailure(error);
     const iss = source.issuer();
     if (iss && isVerificationKeyFailure(error) && !isGithubComIssuer(iss) && attempts >= UNREACHABLE_ISSUER_ATTEMPTS) {
@@ -59,7 +59,7 @@ export async function obtainCredentials(options: ObtainOptions): Promise<IssuedC
       deadline: options.deadline,
       clock: options.clock,
       classify,
-      describe: (error) => (error instanceof StsCallError ? stsFailureSummary(error) : neutralise(error)),
+      describe: (error) => (error instanceof RequestError ? stsFailureSummary(error) : neutralise(error)),
       onNewToken: () => source.renew(),
       log: options.log,
       attempt: async (remainingMs) => {
@@ -67,7 +67,7 @@ export async function obtainCredentials(options: ObtainOptions): Promise<IssuedC
           region: transport.region,
           ...(transport.stsEndpoint ? { endpoint: transport.stsEndpoint } : {}),
           variant: transport.variant,
-          roleArn: options.target.role.arn,
+          role: options.target.role,
           sessionName: options.sessionName,
           durationSeconds: session.durationSeconds,
           ...(session.inlinePolicy ? { policy: session.inlinePolicy } : {}),
@@ -75,9 +75,11 @@ export async function obtainCredentials(options: ObtainOptions): Promise<IssuedC
           ...(session.externalId ? { externalId: session.externalId } : {}),
           tags: options.sessionTags,
           transitiveTagKeys: session.transitiveTagKeys,
-          connectTimeoutMs: withinRemaining(REQUEST_TIMEOUTS.connectMs, remainingMs),
-          responseTimeoutMs: withinRemaining(REQUEST_TIMEOUTS.responseMs, remainingMs),
-          ...(options.agent ? { agent: options.agent } : {})
+          connectTimeoutMs: REQUEST_TIMEOUTS.connectMs,
+          timeoutMs: REQUEST_TIMEOUTS.responseMs,
+          deadline: options.deadline,
+          ...(options.agent ? { agent: options.agent } : {}),
+          now: () => options.clock.now()
         };
         attempts += 1;
         return source.assume(request, remainingMs, loadSts);
@@ -88,7 +90,7 @@ export async function obtainCredentials(options: ObtainOptions): Promise<IssuedC
   }
 }
 
-function stsFailureSummary(error: StsCallError): string {
+function stsFailureSummary(error: RequestError): string {
   if (error.code === 'Unknown') return `HTTP ${error.httpStatus ?? '?'}`;
   return `${neutralise(error.code, 64)} (${neutralise(error.message)})`;
 }

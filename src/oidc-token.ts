@@ -1,5 +1,6 @@
 import { ActionError } from './errors.ts';
 import { httpGet, type HttpResponse } from './http-transport.ts';
+import { originOf, RequestError } from './request-error.ts';
 
 /** The YAML a user pastes when the permission is missing; printed before the error. */
 const ID_TOKEN_PERMISSION_YAML = ['permissions:', '  id-token: write'];
@@ -37,22 +38,13 @@ export interface FetchIdTokenOptions {
   mask: (secret: string) => void;
 }
 
-/** A failed token request; `code` is "HTTP_<status>", a network error code, or a body problem. */
-export class OidcRequestError extends Error {
-  readonly code: string;
-  readonly httpStatus: number | undefined;
-  constructor(code: string, message: string, httpStatus?: number) {
-    super(message);
-    this.name = 'OidcRequestError';
-    this.code = code;
-    this.httpStatus = httpStatus;
-  }
-}
-
 /** Asks GitHub's token service for a JWT with the given audience. One request, no retries. */
 export async function fetchIdToken(service: OidcTokenService, options: FetchIdTokenOptions): Promise<string> {
   const url = new URL(service.url);
   url.searchParams.set('audience', options.audience);
+  const endpoint = originOf(url);
+  const failed = (code: string, message: string, httpStatus?: number): RequestError =>
+    new RequestError({ service: 'oidc', code, message, httpStatus, endpoint });
   let response: HttpResponse;
   try {
     response = await httpGet(
@@ -62,19 +54,22 @@ export async function fetchIdToken(service: OidcTokenService, options: FetchIdTo
     );
   } catch (error) {
     const code = (error as { code?: string }).code ?? (error instanceof Error ? error.name : 'NetworkError');
-    throw new OidcRequestError(code, code === 'TimeoutError' ? (error as Error).message : code);
+    // Our own transport errors (TimeoutError, BodyTooLarge) have messages written for the
+    // user; a system error's message may echo the URL, so only its code is shown.
+    const ours = code === 'TimeoutError' || code === 'BodyTooLarge';
+    throw failed(code, ours ? (error as Error).message : code, (error as { httpStatus?: number }).httpStatus);
   }
   if (response.status < 200 || response.status > 299) {
-    throw new OidcRequestError(`HTTP_${response.status}`, `HTTP ${response.status}`, response.status);
+    throw failed(`HTTP_${response.status}`, `HTTP ${response.status}`, response.status);
   }
   let token: unknown;
   try {
     token = (JSON.parse(response.body) as { value?: unknown }).value;
   } catch {
-    throw new OidcRequestError('InvalidJson', 'a body that is not JSON', response.status);
+    throw failed('InvalidJson', 'a body that is not JSON', response.status);
   }
   if (typeof token !== 'string' || token === '') {
-    throw new OidcRequestError('NoToken', 'JSON without a token in "value"', response.status);
+    throw failed('NoToken', 'JSON without a token in "value"', response.status);
   }
   options.mask(token);
   return token;

@@ -1,10 +1,13 @@
+import type { Agent } from 'node:http';
+import type { RoleArn } from './arn.ts';
+
 /** What an STS call needs besides the identity: the role, session and transport. */
 export interface AssumeRoleRequest {
   region: string;
   endpoint?: string;
   /** FIPS / dual-stack STS endpoint (never with `endpoint`). */
   variant: { fips: boolean; dualStack: boolean };
-  roleArn: string;
+  role: RoleArn;
   sessionName: string;
   durationSeconds: number;
   policy?: string;
@@ -14,9 +17,14 @@ export interface AssumeRoleRequest {
   tags: { key: string; value: string }[];
   transitiveTagKeys: string[];
   connectTimeoutMs: number;
-  responseTimeoutMs: number;
+  /** The whole call, from connecting to the last byte of the answer, ends within this… */
+  timeoutMs: number;
+  /** …and by this epoch ms (action-timeout-s), whichever comes first. */
+  deadline: number;
   /** An HTTP(S) agent: through the configured proxy, or with the connection already opening. */
-  agent?: unknown;
+  agent?: Agent;
+  /** Epoch ms now, by the run's clock: the answer's Expiration is checked against it. */
+  now(): number;
 }
 
 /** Credentials that sign a request (role chaining). */

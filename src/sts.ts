@@ -1,8 +1,8 @@
-import type { Agent as HttpAgent } from 'node:http';
-import type { Agent as HttpsAgent } from 'node:https';
-import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, STSClient, type Credentials } from '@aws-sdk/client-sts';
-import { accountIdOfAssumedRole } from './arn.ts';
-import { StsCallError } from './sts-call-error.ts';
+import type { Readable } from 'node:stream';
+import { AssumeRoleCommand, AssumeRoleWithWebIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { limitBody, MAX_BODY_BYTES, bodyTooLargeError, timeoutError } from './http-transport.ts';
+import { originOf, RequestError } from './request-error.ts';
+import { checkStsAnswer } from './sts-answer.ts';
 import type { AssumeRoleRequest, IssuedCredentials, SigningCredentials } from './sts-types.ts';
 
 /*
@@ -19,10 +19,10 @@ function clientFor(request: AssumeRoleRequest, credentials?: SigningCredentials)
     ...(credentials ? { credentials } : {}),
     maxAttempts: 1,
     requestHandler: {
+      // The whole call is bounded by the abort signal in send(); this only makes an
+      // unreachable endpoint fail early enough to retry.
       connectionTimeout: request.connectTimeoutMs,
-      requestTimeout: request.responseTimeoutMs,
-      throwOnRequestTimeout: true,
-      ...(request.agent ? { httpAgent: request.agent as HttpAgent, httpsAgent: request.agent as HttpsAgent } : {})
+      ...(request.agent ? { httpAgent: request.agent, httpsAgent: request.agent } : {})
     }
   });
 }
@@ -39,9 +39,10 @@ export function assumeRoleWithWebIdentity(
   webIdentityToken: string
 ): Promise<IssuedCredentials> {
   return send(
+    request,
     clientFor(request),
     new AssumeRoleWithWebIdentityCommand({
-      RoleArn: request.roleArn,
+      RoleArn: request.role.arn,
       RoleSessionName: request.sessionName,
       WebIdentityToken: webIdentityToken,
       ...sessionPolicies(request)
@@ -55,9 +56,10 @@ export function assumeRoleWithCredentials(
   credentials: SigningCredentials
 ): Promise<IssuedCredentials> {
   return send(
+    request,
     clientFor(request, credentials),
     new AssumeRoleCommand({
-      RoleArn: request.roleArn,
+      RoleArn: request.role.arn,
       RoleSessionName: request.sessionName,
       ...sessionPolicies(request),
       ...(request.externalId ? { ExternalId: request.externalId } : {}),
@@ -67,40 +69,96 @@ export function assumeRoleWithCredentials(
   );
 }
 
-/** One call; SDK errors become StsCallError, and the client is always released. */
+/** What the transport saw of one call, whatever error the SDK later wraps it in. */
+interface CallRecord {
+  endpoint?: string;
+  status?: number;
+  failure?: RequestError;
+}
+
+/**
+ * Sits between the SDK's deserializer and its HTTP handler: records where the request
+ * went and the status, refuses a declared length over the cap, and caps the body and
+ * cuts it off at the deadline while the deserializer reads it.
+ */
+function watchTransport(client: STSClient, signal: AbortSignal, timeoutMs: number, record: CallRecord): void {
+  type Step = (args: { input: object; request: unknown }) => Promise<{ output?: object; response: unknown }>;
+  const middleware =
+    (next: Step): Step =>
+    async (args) => {
+      const request = args.request as { protocol?: string; hostname?: string; port?: number };
+      record.endpoint = originOf(`${request.protocol}//${request.hostname}${request.port ? `:${request.port}` : ''}`);
+      const result = await next(args);
+      const response = result.response as { statusCode?: number; headers?: Record<string, string>; body?: unknown };
+      record.status = response.statusCode;
+      // The SDK appends its own text to whatever error reaches it, so the stream and the
+      // SDK get a throwaway error and the record keeps a pristine copy.
+      const fail = (error: Error & { code: string }): Error => {
+        record.failure = failure(record, error);
+        return error;
+      };
+      const body = response.body as Readable | undefined;
+      if (body && typeof body.pipe === 'function') {
+        if (Number(response.headers?.['content-length']) > MAX_BODY_BYTES) {
+          body.destroy();
+          throw fail(bodyTooLargeError());
+        }
+        const limited = limitBody(body, fail);
+        const cutOff = (): void => void limited.destroy(fail(timeoutError(timeoutMs)));
+        signal.addEventListener('abort', cutOff, { once: true });
+        limited.once('close', () => signal.removeEventListener('abort', cutOff));
+        response.body = limited;
+      }
+      return result;
+    };
+  client.middlewareStack.addRelativeTo(middleware as Parameters<typeof client.middlewareStack.addRelativeTo>[0], {
+    relation: 'after',
+    toMiddleware: 'deserializerMiddleware',
+    name: 'oidcAwsCredentialsTransportWatch'
+  });
+}
+
+/** One call; SDK errors become RequestError, and the client is always released. */
 async function send(
+  request: AssumeRoleRequest,
   client: STSClient,
   command: AssumeRoleWithWebIdentityCommand | AssumeRoleCommand
 ): Promise<IssuedCredentials> {
+  // Measured now: whatever came before (the token request) has used part of what was left.
+  const timeoutMs = Math.max(1, Math.min(request.timeoutMs, request.deadline - request.now()));
+  const signal = AbortSignal.timeout(timeoutMs);
+  const record: CallRecord = {};
+  watchTransport(client, signal, timeoutMs, record);
+  let answer;
   try {
     // Both answers carry Credentials and AssumedRoleUser; the SDK types them separately.
-    const response = await client.send(command as AssumeRoleCommand);
-    return issued(response.Credentials, response.AssumedRoleUser?.Arn);
+    answer = await client.send(command as AssumeRoleCommand, { abortSignal: signal });
   } catch (error) {
-    throw toStsCallError(error);
+    // What the transport saw wins over however the SDK wrapped it.
+    if (record.failure) throw record.failure;
+    if (signal.aborted) throw failure(record, timeoutError(timeoutMs));
+    throw toRequestError(error, record);
   } finally {
     client.destroy();
   }
+  if (!answer.Credentials || !answer.AssumedRoleUser) {
+    throw failure(record, { name: 'Error', code: 'InvalidResponse', message: 'no Credentials or AssumedRoleUser' });
+  }
+  return checkStsAnswer(answer, {
+    role: request.role,
+    sessionName: request.sessionName,
+    now: request.now()
+  });
 }
 
-function issued(credentials: Credentials | undefined, assumedRoleArn: string | undefined): IssuedCredentials {
-  if (
-    !credentials?.AccessKeyId ||
-    !credentials.SecretAccessKey ||
-    !credentials.SessionToken ||
-    !credentials.Expiration ||
-    !assumedRoleArn
-  ) {
-    throw new StsCallError('InvalidResponse', 'STS answered without credentials or AssumedRoleUser', 200);
-  }
-  return {
-    accessKeyId: credentials.AccessKeyId,
-    secretAccessKey: credentials.SecretAccessKey,
-    sessionToken: credentials.SessionToken,
-    expiration: credentials.Expiration,
-    assumedRoleArn,
-    accountId: accountIdOfAssumedRole(assumedRoleArn)
-  };
+function failure(record: CallRecord, error: Error & { code: string }): RequestError {
+  return new RequestError({
+    service: 'sts',
+    code: error.code,
+    message: error.message,
+    httpStatus: record.status,
+    endpoint: record.endpoint
+  });
 }
 
 /** The SDK names modelled errors after their shapes; we classify by STS's wire codes. */
@@ -112,16 +170,20 @@ const WIRE_CODES: Record<string, string> = {
   PackedPolicyTooLargeException: 'PackedPolicyTooLarge'
 };
 
-function toStsCallError(error: unknown): Error {
-  if (error instanceof StsCallError || !(error instanceof Error) || error.name === 'ActionError') return error as Error;
+function toRequestError(error: unknown, record: CallRecord): Error {
+  if (error instanceof RequestError || !(error instanceof Error) || error.name === 'ActionError') return error as Error;
   const details = error as Error & { code?: string; $metadata?: { httpStatusCode?: number } };
-  const status = details.$metadata?.httpStatusCode;
+  const status = details.$metadata?.httpStatusCode ?? record.status;
+  const facts = { service: 'sts' as const, httpStatus: status, endpoint: record.endpoint };
+  // The SDK reports an unparseable body only in its message text (it appends
+  // "Deserialization error: …" to whatever the XML parser threw); it sets no code or
+  // type for it, so the text is the only signal there is.
   if (/Deserialization error|parse error/i.test(error.message)) {
-    return new StsCallError('InvalidResponse', 'the body is not STS XML', status);
+    return new RequestError({ ...facts, code: 'InvalidResponse', message: 'the body is not STS XML' });
   }
   const code =
     details.code ??
     WIRE_CODES[error.name] ??
     (status === undefined && error.name === 'Error' ? 'NetworkError' : error.name);
-  return new StsCallError(code, error.message, status);
+  return new RequestError({ ...facts, code, message: error.message });
 }

@@ -8,7 +8,8 @@ import { ActionError } from './errors.ts';
 import { neutralise } from './external-text.ts';
 import { classifyOidcFailure } from './failure-class.ts';
 import { decodeJwtClaims, secondsUntilExpiry } from './jwt-claims.ts';
-import { fetchIdToken, OidcRequestError, type OidcTokenService } from './oidc-token.ts';
+import { fetchIdToken, type OidcTokenService } from './oidc-token.ts';
+import { RequestError } from './request-error.ts';
 import { withinRemaining, withRetries, type RetryClock, type RetryPolicy } from './retry.ts';
 
 export interface TokenProvider {
@@ -71,8 +72,8 @@ export function githubOidcTokens(options: GitHubTokenOptions): TokenProvider {
       policy: options.policy,
       deadline: options.deadline,
       clock: options.clock,
-      classify: (error) => (error instanceof OidcRequestError ? classifyOidcFailure(error) : 'fail'),
-      describe: (error) => neutralise(error instanceof OidcRequestError ? error.message : error),
+      classify: (error) => (error instanceof RequestError ? classifyOidcFailure(error) : 'fail'),
+      describe: (error) => neutralise(error instanceof RequestError ? error.message : error),
       log: options.log,
       attempt: (remainingMs) => {
         attempts += 1;

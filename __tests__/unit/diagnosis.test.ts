@@ -1,7 +1,7 @@
 import { describeChainingFailure, describeWebIdentityFailure, trustPolicyAdvice } from '../../src/diagnosis.ts';
 import { errorDetails, errorLine } from '../../src/errors.ts';
 import { readSettings } from '../../src/settings.ts';
-import { StsCallError } from '../../src/sts-call-error.ts';
+import { RequestError } from '../../src/request-error.ts';
 
 const settings = readSettings(
   (name) => ({ 'role-to-assume': 'arn:aws:iam::123456789012:role/deploy', 'aws-region': 'eu-west-2' })[name] ?? ''
@@ -21,7 +21,12 @@ const claims = (extra: Record<string, unknown>) => ({
   repository: 'octo-org/octo-repo',
   ...extra
 });
-const denied = new StsCallError('AccessDenied', 'Not authorized to perform sts:AssumeRoleWithWebIdentity', 403);
+const denied = new RequestError({
+  service: 'sts',
+  code: 'AccessDenied',
+  message: 'Not authorized to perform sts:AssumeRoleWithWebIdentity',
+  httpStatus: 403
+});
 
 describe('AccessDenied diagnosis', () => {
   it('explains each sub form by the rule GitHub applies first', () => {
@@ -83,7 +88,7 @@ describe('AccessDenied diagnosis', () => {
 describe('targeted STS messages', () => {
   const line = (code: string, message: string, status = 400) =>
     errorLine(
-      describeWebIdentityFailure(new StsCallError(code, message, status), {
+      describeWebIdentityFailure(new RequestError({ service: 'sts', code, message, httpStatus: status }), {
         ...context,
         claims: claims({}),
         attempts: 1
@@ -121,7 +126,13 @@ describe('targeted STS messages', () => {
 
 describe('chaining failures name where the signing credentials came from', () => {
   const line = (code: string, message: string, status: number, from: string) =>
-    errorLine(describeChainingFailure(new StsCallError(code, message, status), { ...context, attempts: 1, from }));
+    errorLine(
+      describeChainingFailure(new RequestError({ service: 'sts', code, message, httpStatus: status }), {
+        ...context,
+        attempts: 1,
+        from
+      })
+    );
   it('says AssumeRole, never AssumeRoleWithWebIdentity', () => {
     expect(line('Weird', 'odd', 400, 'the EC2 instance profile (instance metadata service)')).toBe(
       'STS AssumeRole for arn:aws:iam::123456789012:role/deploy failed: Weird (HTTP 400): odd'
@@ -170,7 +181,12 @@ describe('GitHub Enterprise issuers', () => {
   const keyFailure = (iss: string) =>
     errorLine(
       describeWebIdentityFailure(
-        new StsCallError('InvalidIdentityToken', "Couldn't retrieve verification key from your identity provider", 400),
+        new RequestError({
+          service: 'sts',
+          code: 'InvalidIdentityToken',
+          message: "Couldn't retrieve verification key from your identity provider",
+          httpStatus: 400
+        }),
         { ...context, claims: claims({ iss }), attempts: 3 }
       )
     );
@@ -189,12 +205,15 @@ describe('GitHub Enterprise issuers', () => {
 describe('network failures name the STS host', () => {
   const unreachable = (transport: typeof context.transport) =>
     errorLine(
-      describeWebIdentityFailure(new StsCallError('ETIMEDOUT', 'connect ETIMEDOUT', undefined), {
-        ...context,
-        transport,
-        claims: claims({}),
-        attempts: 2
-      })
+      describeWebIdentityFailure(
+        new RequestError({ service: 'sts', code: 'ETIMEDOUT', message: 'connect ETIMEDOUT' }),
+        {
+          ...context,
+          transport,
+          claims: claims({}),
+          attempts: 2
+        }
+      )
     );
 
   it('names the resolved host, not sts-endpoint, when sts-endpoint was not given', () => {

@@ -93,7 +93,8 @@ afterAll(() => {
 describe('main step, in process', () => {
   it('makes one OIDC and one STS request and sends what the user asked for', async () => {
     const token = mockToken();
-    const sts = mockSts(200, stsSuccess);
+    // STS names the session it was asked for in AssumedRoleUser, and the action checks it.
+    const sts = mockSts(200, stsSuccess.replace(/gha-4242-1/g, 'ci-octo-repo-4242'));
     await harness({
       'role-session-name': 'ci-{repo}-{run_id}',
       'role-duration-seconds': '1800',
