@@ -8,12 +8,17 @@
  */
 import nodePath from 'node:path';
 import { processOutput } from './credential-process.ts';
-import { errorLine } from './errors.ts';
+import { ActionError, errorLine } from './errors.ts';
 import { freshCachedCredentials } from './refresh-files.ts';
 
 const [paramsPath = '', profile = ''] = process.argv.slice(2);
 try {
-  if (!paramsPath || !profile) throw new Error('usage: refresh <params file> <profile>');
+  if (!paramsPath || !profile) {
+    throw new ActionError(
+      'usage: index.js <params file> <profile>; the AWS CLI and SDKs run this through the profile that ' +
+        'refresh-credentials writes'
+    );
+  }
   const cached = freshCachedCredentials(nodePath.dirname(paramsPath), profile, Date.now());
   const credentials =
     cached ??
