@@ -290,8 +290,8 @@ function readRefreshCredentials(input: InputReader, source: CredentialSource): b
   const refresh = booleanInput(input, 'refresh-credentials', false);
   if (refresh && source === 'role-chaining') {
     throw new ActionError(
-      'Input refresh-credentials cannot be used with role-chaining: the credentials the chain starts from are ' +
-        'not refreshed, so neither could the chained ones be; assume the role directly with the OIDC token'
+      'Input refresh-credentials cannot be used with role-chaining: the refresh helper renews web identity ' +
+        'sessions only and cannot redo a chain; assume the role directly with the OIDC token'
     );
   }
   return refresh;
