@@ -10,9 +10,18 @@
  * --cpu-prof: one more run of our main under node --cpu-prof, summed per script.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync
+} from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { cpus, loadavg } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { actionEntries, platformEnv, REPO_ROOT, type StepResult } from '../emulator/runner.ts';
@@ -338,6 +347,68 @@ if (!args.quick) {
     );
   }
 }
+
+// 7. refresh-credentials: the helper the AWS CLI starts for every command. A cache hit
+// against bare node, a miss (fresh token and STS call), and the STS calls of 100 commands.
+const helperFigures = await withSetting(profile, async (setting) => {
+  const home = mkdtempSync(join(tmpdir(), 'bench-home-'));
+  const job = setting.job({ env: { HOME: home } });
+  try {
+    expectSuccess(await job.uses(setting.inputs({ 'refresh-credentials': 'true' })), 'main with refresh-credentials');
+    const config = readFileSync(join(home, '.aws', 'config'), 'utf8');
+    // The line's arguments are single-quoted paths without quotes of their own (see credential-process.ts).
+    const argv = [...(/^credential_process = (.*)$/m.exec(config)?.[1] ?? '').matchAll(/'([^']*)'/g)].map((m) => m[1]!);
+    const [node, ...helper] = argv;
+    const cacheFile = join(dirname(helper[1]!), `cache-${helper[2]}.json`);
+    const assumeCalls = () =>
+      setting.emulation.sts.requests.filter((request) => request.action.startsWith('AssumeRole')).length;
+    const helperRun = async () => {
+      const step = await job.run(node!, helper);
+      expectSuccess(step, 'refresh helper');
+      return step.durationMs;
+    };
+    const bareRuns: number[] = [];
+    const hits: number[] = [];
+    const misses: number[] = [];
+    await helperRun();
+    for (let index = 0; index < ROUNDS; index += 1) {
+      bareRuns.push((await job.run(process.execPath, ['-e', '0'])).durationMs);
+      hits.push(await helperRun());
+      rmSync(cacheFile);
+      misses.push(await helperRun());
+    }
+    rmSync(cacheFile);
+    const before = assumeCalls();
+    for (let index = 0; index < 100; index += 1) await helperRun();
+    return { bare: spread(bareRuns), hit: spread(hits), miss: spread(misses), stsCallsFor100: assumeCalls() - before };
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+});
+record(
+  'refreshHelperBareNodeMs',
+  'refresh helper: bare node (same step)',
+  helperFigures.bare,
+  showSpread(helperFigures.bare)
+);
+record(
+  'refreshHelperHitMs',
+  'refresh helper: cache hit, start to output',
+  helperFigures.hit,
+  showSpread(helperFigures.hit)
+);
+record(
+  'refreshHelperMissMs',
+  'refresh helper: cache miss (token + STS)',
+  helperFigures.miss,
+  showSpread(helperFigures.miss)
+);
+record(
+  'refreshHelperStsCallsFor100',
+  'refresh helper: STS calls for 100 commands',
+  helperFigures.stsCallsFor100,
+  `${helperFigures.stsCallsFor100} (cache empty at the start)`
+);
 
 const loadAtEnd = round(loadavg()[0]!, 2);
 results.machine = { ...machine, loadAverageAtEnd: loadAtEnd };

@@ -88,6 +88,8 @@ export interface IssuedSession {
   sessionName: string;
   /** The Expiration text to answer with instead of now + DurationSeconds (for tamper). */
   expirationText?: string;
+  /** Epoch ms after which GetCallerIdentity refuses these credentials (ExpiredToken). */
+  expiresAt?: number;
 }
 
 export interface StsRequestRecord {
@@ -114,6 +116,11 @@ export interface StsStub {
   unavailableUntil?: number;
   requests: StsRequestRecord[];
   issued: IssuedSession[];
+  /**
+   * Issue credentials that expire this many seconds after issue, whatever DurationSeconds
+   * asked (at least 900 at STS): lets a test see several expiries in seconds.
+   */
+  sessionLifetimeSeconds?: number;
   /** Changes the next sessions issued, e.g. a session token a hostile or broken STS would send. */
   tamper?: (session: IssuedSession) => IssuedSession;
   addRole(role: RoleDefinition): void;
@@ -170,9 +177,9 @@ function trustVerdict(
 }
 
 /** The AssumedRoleUser and Credentials elements both AssumeRole calls answer with. */
-function sessionXml(session: IssuedSession, durationSeconds: number): string {
+function sessionXml(session: IssuedSession): string {
   const expiration =
-    session.expirationText ?? new Date(Date.now() + durationSeconds * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    session.expirationText ?? new Date(session.expiresAt ?? Date.now()).toISOString().replace(/\.\d{3}Z$/, 'Z');
   return `    <AssumedRoleUser>
       <AssumedRoleId>AROA${randomBytes(8).toString('hex').toUpperCase()}:${session.sessionName}</AssumedRoleId>
       <Arn>${session.assumedRoleArn}</Arn>
@@ -378,13 +385,12 @@ export async function startStsStub(tls?: TlsMaterial, network?: NetworkCondition
         throw new StsError(400, 'MalformedPolicyDocument', 'The policy is not in the valid JSON format.');
       }
     }
-    const session = (stub.tamper ?? ((issued: IssuedSession) => issued))(credentialsFor(role, sessionName));
-    stub.issued.push(session);
+    const session = issue(role, sessionName, duration);
     return `<AssumeRoleWithWebIdentityResponse xmlns="${NS}">
   <AssumeRoleWithWebIdentityResult>
     <Audience>${escapeXml(String(claims.aud))}</Audience>
     <Provider>${escapeXml(String(claims.iss))}</Provider>
-${sessionXml(session, duration)}
+${sessionXml(session)}
     <SubjectFromWebIdentityToken>${escapeXml(String(claims.sub))}</SubjectFromWebIdentityToken>
   </AssumeRoleWithWebIdentityResult>
   <ResponseMetadata>
@@ -425,11 +431,10 @@ ${sessionXml(session, duration)}
         'The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.'
       );
     }
-    const session = (stub.tamper ?? ((issued: IssuedSession) => issued))(credentialsFor(role, sessionName));
-    stub.issued.push(session);
+    const session = issue(role, sessionName, duration);
     return `<AssumeRoleResponse xmlns="${NS}">
   <AssumeRoleResult>
-${sessionXml(session, duration)}
+${sessionXml(session)}
   </AssumeRoleResult>
   <ResponseMetadata>
     <RequestId>${randomUUID()}</RequestId>
@@ -504,6 +509,17 @@ ${sessionXml(session, duration)}
       case 'empty-body':
         return send(200, 'text/xml', '');
     }
+  };
+
+  const issue = (role: RoleDefinition, sessionName: string, durationSeconds: number): IssuedSession => {
+    const lifetime = stub.sessionLifetimeSeconds ?? durationSeconds;
+    const session = (stub.tamper ?? ((issued: IssuedSession) => issued))({
+      ...credentialsFor(role, sessionName),
+      // Whole seconds, as STS's Expiration has no fraction.
+      expiresAt: Math.floor((Date.now() + lifetime * 1000) / 1000) * 1000
+    });
+    stub.issued.push(session);
+    return session;
   };
 
   const handler: Handler = async (request, body, response) => {
@@ -591,6 +607,9 @@ async function verifySignature(
     throw new StsError(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
   if (request.headers['x-amz-security-token'] !== session.sessionToken) {
     throw new StsError(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
+  }
+  if (session.expiresAt !== undefined && Date.now() >= session.expiresAt) {
+    throw new StsError(403, 'ExpiredToken', 'The security token included in the request is expired');
   }
   const amzDate = String(request.headers['x-amz-date'] ?? '');
   const signingDate = new Date(amzDate.replace(/^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/, '$1-$2-$3T$4:$5:$6Z'));

@@ -56,13 +56,30 @@ export interface ProfileCleanup {
   files: { path: string; created: boolean; addedNewline: boolean; replaced?: ReplacedSection[] }[];
 }
 
-export interface ProfileEntry {
+/** A profile with static keys: the keys go to the credentials file, the region to the config file. */
+export interface KeyProfileEntry {
   profile: string;
   accessKeyId: string;
   secretAccessKey: string;
   sessionToken: string;
   region: string;
 }
+
+/**
+ * A profile whose credentials come from a command (refresh-credentials): the config file
+ * gets the region and the credential_process line; the credentials file gets nothing
+ * (unless a section of that name must be replaced). Holds no secret.
+ */
+export interface ProcessProfileEntry {
+  profile: string;
+  region: string;
+  /** The whole command line, already quoted for the platform (see credential-process.ts). */
+  credentialProcess: string;
+}
+
+export type ProfileEntry = KeyProfileEntry | ProcessProfileEntry;
+
+const hasKeys = (entry: ProfileEntry): entry is KeyProfileEntry => 'accessKeyId' in entry;
 
 /** The run that writes the sections, recorded in the marker so a later run can name it. */
 export interface RunIdentity {
@@ -139,16 +156,18 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
  * message names the field, never the value.
  */
 export function checkEntries(entries: ProfileEntry[]): void {
-  const fields: [keyof ProfileEntry, string][] = [
+  const fields: [string, string][] = [
     ['profile', 'the profile name'],
     ['accessKeyId', 'the access key id from STS'],
     ['secretAccessKey', 'the secret access key from STS'],
     ['sessionToken', 'the session token from STS'],
-    ['region', 'the region']
+    ['region', 'the region'],
+    ['credentialProcess', 'the credential_process command (a path)']
   ];
   for (const entry of entries) {
     for (const [field, what] of fields) {
-      if (CONTROL.test(entry[field])) {
+      const value = (entry as unknown as Record<string, unknown>)[field];
+      if (typeof value === 'string' && CONTROL.test(value)) {
         const which = field === 'profile' ? 'a profile' : `profile "${entry.profile}"`;
         throw new ActionError(
           `Refusing to write ${which}: ${what} contains a control character (such as a line break), ` +
@@ -257,19 +276,25 @@ export function hasSection(text: string, header: string): boolean {
   return sectionsOf(text).some((section) => section.header === header);
 }
 
+/**
+ * The credentials file's block. A profile with a credential_process gets only its header
+ * there, and only to replace a section of the same name: keys in that file would win over
+ * the config file's credential_process.
+ */
 export function credentialsBlock(marker: Marker, entry: ProfileEntry, eol: string): string {
-  return [
-    markerLine(marker),
-    credentialsHeader(entry.profile),
-    `aws_access_key_id = ${entry.accessKeyId}`,
-    `aws_secret_access_key = ${entry.secretAccessKey}`,
-    `aws_session_token = ${entry.sessionToken}`,
-    ''
-  ].join(eol);
+  const keys = hasKeys(entry)
+    ? [
+        `aws_access_key_id = ${entry.accessKeyId}`,
+        `aws_secret_access_key = ${entry.secretAccessKey}`,
+        `aws_session_token = ${entry.sessionToken}`
+      ]
+    : [];
+  return [markerLine(marker), credentialsHeader(entry.profile), ...keys, ''].join(eol);
 }
 
 export function configBlock(marker: Marker, entry: ProfileEntry, eol: string): string {
-  return [markerLine(marker), configHeader(entry.profile), `region = ${entry.region}`, ''].join(eol);
+  const command = hasKeys(entry) ? [] : [`credential_process = ${entry.credentialProcess}`];
+  return [markerLine(marker), configHeader(entry.profile), `region = ${entry.region}`, ...command, ''].join(eol);
 }
 
 /** What a file becomes, and what post needs to take it back. */
@@ -379,7 +404,7 @@ export function withoutMarkedBlocks(
 const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
 
 /** Reads a file without following a link; undefined when it does not exist. */
-function readRegularFile(path: string): string | undefined {
+export function readRegularFile(path: string): string | undefined {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | NOFOLLOW);
@@ -499,7 +524,12 @@ function plan(context: ProfileContext, entries: ProfileEntry[], marker: Marker):
     } catch (error) {
       throw fileError(files, path, error, 'read');
     }
-    const items = entries.map((entry) => ({ header: header(entry.profile), block: block(entry, '\n') }));
+    const items = entries
+      // A credential_process profile touches the credentials file only where a section of its name is.
+      .filter(
+        (entry) => path !== files.credentials || hasKeys(entry) || hasSection(existing ?? '', header(entry.profile))
+      )
+      .map((entry) => ({ header: header(entry.profile), block: block(entry, '\n') }));
     return {
       existing,
       edit: planEdit(existing ?? '', path, items, context.overwrite, markerIsLive, context.newFileEol)
@@ -582,6 +612,7 @@ export function writeProfiles(
 
     const put = (path: string, { existing, edit }: Plan['credentials']) => {
       current = path;
+      if (edit.text === (existing ?? '')) return;
       mkdirSync(nodePath.dirname(path), { recursive: true, mode: 0o700 });
       writeFileAtomic(path, edit.text);
       undo.push(() => (existing === undefined ? rmSync(path, { force: true }) : writeFileAtomic(path, existing)));

@@ -12,6 +12,10 @@ export interface CleanupState {
   region: string;
   /** The profile sections main wrote, to be removed. */
   profiles?: ProfileCleanup;
+  /** refresh-credentials: the helper's folder (params with the job's token request, cached credentials). */
+  refreshFolder?: string;
+  /** The AWS_PROFILE main exported (refresh-credentials), cleared while it still has this value. */
+  awsProfile?: string;
 }
 
 const STATE_KEY = 'cleanup';
@@ -36,12 +40,15 @@ export function decodeCleanupState(env: NodeJS.ProcessEnv): CleanupState | undef
     region: String(parsed.region ?? ''),
     ...(parsed.profiles && typeof parsed.profiles.marker === 'string' && Array.isArray(parsed.profiles.files)
       ? { profiles: parsed.profiles }
-      : {})
+      : {}),
+    ...(typeof parsed.refreshFolder === 'string' ? { refreshFolder: parsed.refreshFolder } : {}),
+    ...(typeof parsed.awsProfile === 'string' ? { awsProfile: parsed.awsProfile } : {})
   };
 }
 
 export const CREDENTIAL_VARIABLES = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'];
 export const REGION_VARIABLES = ['AWS_REGION', 'AWS_DEFAULT_REGION'];
+export const PROFILE_VARIABLE = 'AWS_PROFILE';
 
 /**
  * Which of main's variables post may clear: credentials only while the access key id
@@ -52,6 +59,7 @@ export function variablesToClear(state: CleanupState, env: NodeJS.ProcessEnv): s
   return state.variables.filter((name) => {
     if (CREDENTIAL_VARIABLES.includes(name)) return keyStillOurs;
     if (REGION_VARIABLES.includes(name)) return env[name] === state.region;
+    if (name === PROFILE_VARIABLE) return env[name] === state.awsProfile;
     return false;
   });
 }

@@ -1,5 +1,6 @@
 import {
   CREDENTIAL_VARIABLES,
+  PROFILE_VARIABLE,
   REGION_VARIABLES,
   encodeCleanupState,
   fingerprint,
@@ -48,6 +49,16 @@ export function checkAllowedAccounts(outputs: OutputSettings, roles: AssumedRole
   }
 }
 
+/** refresh-credentials: profiles with a credential_process instead of keys. */
+export interface RefreshPublishing {
+  folder: string;
+  commandFor(profile: string): string;
+  /** Exported as AWS_PROFILE: the profile when the user named none. */
+  exportProfile?: string;
+  /** The credential variables set in the environment now: blanked, or they would win over the profile. */
+  keysToBlank: string[];
+}
+
 /**
  * Writes profiles, exports, sets outputs and saves the cleanup state. Everything was
  * masked and checked before. Post's state is saved before a secret reaches a file, so
@@ -58,27 +69,32 @@ export function publishCredentials(
   runner: RunnerCommands,
   outputs: OutputSettings,
   roles: AssumedRole[],
-  writeProfiles: (entries: ProfileEntry[], beforeSecret: (cleanup: ProfileCleanup) => void) => ProfileCleanup
+  writeProfiles: (entries: ProfileEntry[], beforeSecret: (cleanup: ProfileCleanup) => void) => ProfileCleanup,
+  refresh?: RefreshPublishing
 ): void {
   const first = roles[0]!.credentials;
-  const entries: ProfileEntry[] = roles.flatMap(({ target, credentials }) =>
+  const entries: ProfileEntry[] = roles.flatMap(({ target, credentials }): ProfileEntry[] =>
     target.profile === undefined
       ? []
-      : [
-          {
-            profile: target.profile,
-            accessKeyId: credentials.accessKeyId,
-            secretAccessKey: credentials.secretAccessKey,
-            sessionToken: credentials.sessionToken,
-            region: outputs.region
-          }
-        ]
+      : refresh
+        ? [{ profile: target.profile, region: outputs.region, credentialProcess: refresh.commandFor(target.profile) }]
+        : [
+            {
+              profile: target.profile,
+              accessKeyId: credentials.accessKeyId,
+              secretAccessKey: credentials.secretAccessKey,
+              sessionToken: credentials.sessionToken,
+              region: outputs.region
+            }
+          ]
   );
   const stateWith = (variables: string[], profiles: ProfileCleanup | undefined): CleanupState => ({
     variables: outputs.cleanup ? variables : [],
     accessKeyFingerprint: fingerprint(first.accessKeyId),
     region: outputs.region,
-    ...(outputs.cleanup && profiles ? { profiles } : {})
+    ...(outputs.cleanup && profiles ? { profiles } : {}),
+    ...(outputs.cleanup && refresh ? { refreshFolder: refresh.folder } : {}),
+    ...(outputs.cleanup && refresh?.exportProfile ? { awsProfile: refresh.exportProfile } : {})
   });
   let profiles: ProfileCleanup | undefined;
   if (entries.length) {
@@ -98,6 +114,10 @@ export function publishCredentials(
   if (outputs.envCredentials) {
     const values = [first.accessKeyId, first.secretAccessKey, first.sessionToken];
     CREDENTIAL_VARIABLES.forEach((name, index) => exportVariable(name, values[index]!));
+  } else if (refresh) {
+    // Keys in the environment win over any profile in every AWS tool: blank them.
+    for (const name of refresh.keysToBlank) runner.exportVariable(name, '');
+    if (refresh.exportProfile) exportVariable(PROFILE_VARIABLE, refresh.exportProfile);
   } else if (outputs.unsetCurrentCredentials) {
     // Later steps must not keep using credentials from before this step.
     for (const name of CREDENTIAL_VARIABLES) runner.exportVariable(name, '');

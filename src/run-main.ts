@@ -1,4 +1,6 @@
+import { dirname } from 'node:path';
 import { checkProfilesWritable, profileContextFrom, writeProfiles } from './aws-profile-files.ts';
+import { CREDENTIAL_VARIABLES, encodeCleanupState } from './cleanup-state.ts';
 import { credentialSourceFor } from './credential-sources.ts';
 import { applyProxyInputs, preconnectedAgent, proxyAgentFor } from './http-transport.ts';
 import { loadSts, obtainCredentials } from './obtain-credentials.ts';
@@ -7,13 +9,15 @@ import {
   maskCredentials,
   publishCredentials,
   type AssumedRole,
+  type RefreshPublishing,
   type RunnerCommands
 } from './publish.ts';
+import { DEFAULT_REFRESH_PROFILE, setUpRefresh } from './refresh-setup.ts';
 import { REQUEST_TIMEOUTS, retryPolicyFor, type RetryClock } from './retry.ts';
 import { runContextFrom } from './run-context.ts';
 import { renderSessionName } from './session-name.ts';
 import { defaultSessionTags } from './session-tags.ts';
-import { readSettings, type InputReader, type TransportSettings } from './settings.ts';
+import { readSettings, type InputReader, type Settings, type TransportSettings } from './settings.ts';
 import { successSummary } from './summary.ts';
 
 export interface MainDependencies {
@@ -27,15 +31,24 @@ export interface MainDependencies {
   clock: RetryClock;
   /** Appends Markdown to the job summary. */
   summarise(markdown: string): void;
+  /** For refresh-credentials: the Node running this step and the main entry (dist/main/index.js). */
+  process?: { execPath: string; entry: string; platform: NodeJS.Platform };
 }
 
 /**
  * The main step: settings → identity (token or chained credentials) → each role →
  * mask → check → export / write profiles → one line per role and the summary.
  */
-export async function runMain({ input, env, runner, clock, summarise }: MainDependencies): Promise<void> {
+export async function runMain(dependencies: MainDependencies): Promise<void> {
+  const { input, env, runner, clock, summarise } = dependencies;
   const settings = readSettings(input, env);
   const { identity: wanted, transport, outputs } = settings;
+  // refresh-credentials always works through a profile: ours when the user names none.
+  const targets = outputs.refreshCredentials
+    ? wanted.targets.map((target) =>
+        target.profile === undefined ? { ...target, profile: DEFAULT_REFRESH_PROFILE } : target
+      )
+    : wanted.targets;
   // Masked before any request, so no error line, diagnosis or summary can show it.
   if (outputs.maskAccountId)
     for (const { role } of wanted.targets) if (role.accountId) runner.setSecret(role.accountId);
@@ -47,7 +60,7 @@ export async function runMain({ input, env, runner, clock, summarise }: MainDepe
   const deadline = clock.now() + settings.requests.timeoutSeconds * 1000;
   const policy = retryPolicyFor(settings.requests);
   const profileContext = profileContextFrom(env, outputs.overwriteAwsProfile, (line) => runner.warning(line));
-  const profiles = wanted.targets.flatMap((target) => (target.profile === undefined ? [] : [target.profile]));
+  const profiles = targets.flatMap((target) => (target.profile === undefined ? [] : [target.profile]));
   if (profiles.length) checkProfilesWritable(profileContext, profiles);
   // Every local check is done: use the waits. The token request goes out first; STS's
   // connection opens and the AWS SDK loads while it is in flight.
@@ -69,7 +82,7 @@ export async function runMain({ input, env, runner, clock, summarise }: MainDepe
   void loadSts().catch(() => undefined);
 
   const roles: AssumedRole[] = [];
-  for (const target of wanted.targets) {
+  for (const target of targets) {
     const credentials = await obtainCredentials({
       target,
       sessionName,
@@ -88,8 +101,15 @@ export async function runMain({ input, env, runner, clock, summarise }: MainDepe
     roles.push({ target, credentials });
   }
   checkAllowedAccounts(outputs, roles);
-  publishCredentials(runner, outputs, roles, (entries, beforeSecret) =>
-    writeProfiles(profileContext, entries, beforeSecret)
+  const refresh = outputs.refreshCredentials
+    ? refreshFor(dependencies, settings, sessionName, roles, wanted.targets[0]!.profile === undefined)
+    : undefined;
+  publishCredentials(
+    runner,
+    outputs,
+    roles,
+    (entries, beforeSecret) => writeProfiles(profileContext, entries, beforeSecret),
+    refresh
   );
 
   const now = new Date(clock.now());
@@ -120,6 +140,46 @@ export async function runMain({ input, env, runner, clock, summarise }: MainDepe
       })
     );
   }
+}
+
+/**
+ * refresh-credentials: the helper's folder, params and seeded cache. Post's state names
+ * the folder before anything secret is written there.
+ */
+function refreshFor(
+  { env, runner, clock, process: host }: MainDependencies,
+  settings: Settings,
+  sessionName: string,
+  roles: AssumedRole[],
+  exportProfile: boolean
+): RefreshPublishing {
+  const { outputs } = settings;
+  const running = host ?? { execPath: process.execPath, entry: process.argv[1] ?? '', platform: process.platform };
+  const setup = setUpRefresh({
+    settings,
+    env,
+    sessionName,
+    roles: roles.map(({ target, credentials }) => ({ profile: target.profile!, target, credentials })),
+    nodePath: running.execPath,
+    distFolder: dirname(dirname(running.entry)),
+    platform: running.platform,
+    now: clock.now(),
+    beforeSecret: (folder) =>
+      runner.saveState(
+        ...encodeCleanupState({
+          variables: [],
+          accessKeyFingerprint: '',
+          region: outputs.region,
+          ...(outputs.cleanup ? { refreshFolder: folder } : {})
+        })
+      )
+  });
+  return {
+    folder: setup.folder,
+    commandFor: setup.commandFor,
+    ...(exportProfile ? { exportProfile: DEFAULT_REFRESH_PROFILE } : {}),
+    keysToBlank: CREDENTIAL_VARIABLES.filter((name) => env[name])
+  };
 }
 
 function maskProxyPassword(transport: TransportSettings, runner: MainDependencies['runner']): void {

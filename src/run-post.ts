@@ -9,6 +9,8 @@ export interface PostRunner {
   warning(message: string): void;
   /** Removes the profile sections main wrote; returns the files changed and each problem met. */
   removeProfiles(profiles: ProfileCleanup): { changed: string[]; problems: string[] };
+  /** Removes the refresh helper's folder (its params and cached credentials). */
+  removeRefreshFolder(folder: string): void;
 }
 
 /**
@@ -38,8 +40,16 @@ export function runPost(env: NodeJS.ProcessEnv, runner: PostRunner): void {
       else if (!problems.length) runner.info('The AWS profiles this action wrote were already gone.');
     });
   }
+  const refreshFolder = state?.refreshFolder;
+  if (refreshFolder) {
+    attempt("Could not remove the refresh helper's files", () => {
+      runner.removeRefreshFolder(refreshFolder);
+      runner.info(`Removed the refresh helper's files (${refreshFolder}).`);
+    });
+  }
   if (!state || state.variables.length === 0) {
-    if (!profiles) runner.info('Nothing to clean up: the main step exported no credentials (or cleanup is off).');
+    if (!profiles && !refreshFolder)
+      runner.info('Nothing to clean up: the main step exported no credentials (or cleanup is off).');
     return;
   }
   const { variables } = state;

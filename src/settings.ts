@@ -83,6 +83,8 @@ export interface OutputSettings {
   allowedAccountIds: string[];
   unsetCurrentCredentials: boolean;
   overwriteAwsProfile: boolean;
+  /** Later steps get a profile whose credential_process fetches fresh credentials, not static keys. */
+  refreshCredentials: boolean;
   cleanup: boolean;
   jobSummary: boolean;
 }
@@ -143,7 +145,14 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv = {}): S
   const httpProxy = parseProxyUrl(input('http-proxy'));
   // With profiles, later steps pick credentials by profile, so the environment is left alone by default.
   const writesProfiles = targets.some((target) => target.profile !== undefined);
-  const envCredentials = booleanInput(input, 'output-env-credentials', !writesProfiles);
+  const refreshCredentials = readRefreshCredentials(input, source);
+  const envCredentials = booleanInput(input, 'output-env-credentials', !writesProfiles && !refreshCredentials);
+  if (refreshCredentials && envCredentials) {
+    throw new ActionError(
+      'Input output-env-credentials cannot be true with refresh-credentials: keys in the environment would win ' +
+        'over the refreshing profile in every AWS tool and expire; remove output-env-credentials'
+    );
+  }
   if (targets.length > 1 && envCredentials) {
     throw new ActionError(
       'Input output-env-credentials cannot be true with role-profiles: the environment holds one set of ' +
@@ -184,6 +193,7 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv = {}): S
       allowedAccountIds: parseAccountIds(listInput(input, 'allowed-account-ids', ',')),
       unsetCurrentCredentials: booleanInput(input, 'unset-current-credentials', false),
       overwriteAwsProfile: booleanInput(input, 'overwrite-aws-profile', false),
+      refreshCredentials,
       cleanup: booleanInput(input, 'cleanup', true),
       jobSummary: wantsJobSummary(input)
     }
@@ -274,6 +284,17 @@ function readCredentialSource(
     );
   }
   return 'role-chaining';
+}
+
+function readRefreshCredentials(input: InputReader, source: CredentialSource): boolean {
+  const refresh = booleanInput(input, 'refresh-credentials', false);
+  if (refresh && source === 'role-chaining') {
+    throw new ActionError(
+      'Input refresh-credentials cannot be used with role-chaining: the refresh helper renews web identity ' +
+        'sessions only and cannot redo a chain; assume the role directly with the OIDC token'
+    );
+  }
+  return refresh;
 }
 
 function parseProxyUrl(value: string): string | undefined {

@@ -262,6 +262,45 @@ describe('profile files on disk', () => {
     expect(read(context.files.credentials)).toBe(original);
     expect(existsSync(backup)).toBe(false);
   });
+
+  describe('a credential_process profile (refresh-credentials)', () => {
+    const processEntry: ProfileEntry = {
+      profile: 'deploy',
+      region: 'eu-west-2',
+      credentialProcess: `'/opt/node 24/bin/node' '/a/dist/refresh/index.js' '/t/params.json' 'deploy'`
+    };
+
+    it('goes to the config file only; post takes it out and leaves no file it created', () => {
+      const cleanup = writeProfiles(context, [processEntry], () => {});
+      expect(read(context.files.config)).toMatch(
+        new RegExp(
+          '^# oidc-aws-credentials-[0-9a-f]{16}: .*\\n\\[profile deploy\\]\\nregion = eu-west-2\\n' +
+            "credential_process = '/opt/node 24/bin/node' '/a/dist/refresh/index.js' '/t/params.json' 'deploy'\\n$"
+        )
+      );
+      expect(existsSync(context.files.credentials)).toBe(false);
+      removeProfiles(cleanup);
+      expect(readdirSync(join(root, 'aws dir'))).toEqual([]);
+    });
+
+    // Keys in the credentials file would win over the config file's credential_process.
+    it('replaces a same-named section with keys in the credentials file (overwrite) by a bare header, put back in post', () => {
+      mkdirSync(join(root, 'aws dir'));
+      const original = '[deploy]\naws_access_key_id = AKIAMINE\naws_secret_access_key = mine\n';
+      writeFileSync(context.files.credentials, original);
+      expect(() => writeProfiles(context, [processEntry], () => {})).toThrow(/already exists/);
+      const cleanup = writeProfiles({ ...context, overwrite: true }, [processEntry], () => {});
+      expect(read(context.files.credentials)).toMatch(/^# oidc-aws-credentials-[0-9a-f]{16}: .*\n\[deploy\]\n$/);
+      removeProfiles(cleanup);
+      expect(read(context.files.credentials)).toBe(original);
+    });
+
+    it('refuses a command line with a line break', () => {
+      expect(() =>
+        writeProfiles(context, [{ ...processEntry, credentialProcess: "'a'\n[default]" }], () => {})
+      ).toThrow(/the credential_process command \(a path\) contains a control character/);
+    });
+  });
 });
 
 describe('sections left by jobs that never ran post', () => {

@@ -16,7 +16,8 @@ const envWith = (overrides: Record<string, string>) => ({
 
 function post(
   env: NodeJS.ProcessEnv,
-  removeProfiles: PostRunner['removeProfiles'] = () => ({ changed: [], problems: [] })
+  removeProfiles: PostRunner['removeProfiles'] = () => ({ changed: [], problems: [] }),
+  removeRefreshFolder: PostRunner['removeRefreshFolder'] = () => undefined
 ) {
   const exported: Record<string, string> = {};
   const log: string[] = [];
@@ -24,7 +25,8 @@ function post(
     exportVariable: (name, value) => (exported[name] = value),
     info: (line) => log.push(line),
     warning: (line) => log.push(`::warning::${escapeData(line)}`),
-    removeProfiles
+    removeProfiles,
+    removeRefreshFolder
   });
   return { exported, log };
 }

@@ -36,10 +36,24 @@ describe('readSettings', () => {
         allowedAccountIds: [],
         unsetCurrentCredentials: false,
         overwriteAwsProfile: false,
+        refreshCredentials: false,
         cleanup: true,
         jobSummary: true
       }
     });
+  });
+
+  it('refresh-credentials turns env credentials off and refuses what would defeat it', () => {
+    expect(read({ 'refresh-credentials': 'true' }).outputs).toMatchObject({
+      refreshCredentials: true,
+      envCredentials: false
+    });
+    expect(() => read({ 'refresh-credentials': 'true', 'output-env-credentials': 'true' })).toThrow(
+      /^Input output-env-credentials cannot be true with refresh-credentials: keys in the environment would win/
+    );
+    expect(() => read({ 'refresh-credentials': 'true', 'role-chaining': 'true' })).toThrow(
+      /^Input refresh-credentials cannot be used with role-chaining/
+    );
   });
 
   it("reads the same settings from empty inputs as from action.yml's defaults", () => {
