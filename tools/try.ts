@@ -1,15 +1,25 @@
 /*
  * `npm run try -- --with role-to-assume=ARN --with aws-region=REGION [--event push|pull_request|workflow_dispatch]
- *   [--ref refs/heads/main] [--environment NAME] [--trust-policy trust.json] [--repository OWNER/REPO]`
+ *   [--ref refs/heads/main] [--environment NAME] [--trust-policy trust.json] [--repository OWNER/REPO]
+ *   [--issuer URL] [--runner-role ARN]`
  * Runs the bundled action (dist/) with your `with:` inputs as the runner would, against a
  * local GitHub token service and an STS that evaluates YOUR trust policy (by default one
  * admitting exactly this run), prints the log as GitHub shows it and the job summary, and
- * exits with the action's exit code. Nothing leaves 127.0.0.1.
+ * exits with the action's exit code. Nothing leaves 127.0.0.1: the action asks for STS's
+ * real host name (the one its region, FIPS and dual-stack inputs give), which a local proxy
+ * routes to the local STS over HTTPS with a throwaway CA, so the inputs are checked exactly
+ * as on GitHub; the instance metadata service the SDK would ask for the runner's own AWS
+ * identity (role-chaining) is a local one too.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { defaultAudience, partitionOfRegion, stsHost } from '../src/partitions.ts';
 import { startEmulation } from '../emulator/emulation.ts';
+import { startInstanceMetadata } from '../emulator/host-credentials.ts';
+import { startTestProxy } from '../emulator/proxy.ts';
+import { createTlsMaterial } from '../emulator/tls.ts';
 import { subjectFor, type RunDescription } from '../emulator/oidc-issuer.ts';
 import { REPO_ROOT } from '../emulator/runner.ts';
 import { GITHUB_ISSUER, issuerError } from './trust-check.ts';
@@ -37,7 +47,11 @@ export interface TryOptions {
   owner: string;
   repo: string;
   trustPolicyPath?: string;
+  /** The role of the runner's instance profile (a self-hosted runner inside AWS), for role-chaining. */
+  runnerRole?: string;
 }
+
+const ROLE_ARN = /^arn:[a-z-]+:iam::\d{12}:role\/[\w+=,.@/-]+$/;
 
 function parseOptions(argv: string[]): TryOptions {
   const { values, positionals } = parseArgs({
@@ -50,7 +64,8 @@ function parseOptions(argv: string[]): TryOptions {
       environment: { type: 'string' },
       'trust-policy': { type: 'string' },
       repository: { type: 'string', default: 'octo-org/octo-repo' },
-      issuer: { type: 'string', default: GITHUB_ISSUER }
+      issuer: { type: 'string', default: GITHUB_ISSUER },
+      'runner-role': { type: 'string' }
     }
   });
   if (positionals.length) throw new UsageError(`unexpected argument ${positionals[0]}: inputs go in --with NAME=VALUE`);
@@ -73,6 +88,10 @@ function parseOptions(argv: string[]): TryOptions {
   if (values.environment !== undefined && !/^[^\s:]+( [^\s:]+)*$/.test(values.environment)) {
     throw new UsageError(`--environment ${JSON.stringify(values.environment)} is not an environment name`);
   }
+  const runnerRole = values['runner-role'];
+  if (runnerRole !== undefined && !ROLE_ARN.test(runnerRole)) {
+    throw new UsageError(`--runner-role ${runnerRole} is not a role ARN such as arn:aws:iam::111111111111:role/runner`);
+  }
   return {
     inputs,
     event: values.event as TryEvent,
@@ -81,7 +100,8 @@ function parseOptions(argv: string[]): TryOptions {
     issuer: values.issuer,
     owner: repository[1]!,
     repo: repository[2]!,
-    ...(values['trust-policy'] ? { trustPolicyPath: values['trust-policy'] } : {})
+    ...(values['trust-policy'] ? { trustPolicyPath: values['trust-policy'] } : {}),
+    ...(runnerRole ? { runnerRole } : {})
   };
 }
 
@@ -153,18 +173,42 @@ function summaryText(markdown: string): string[] {
     .filter((line, index, all) => line !== '' || (index > 0 && all[index - 1] !== ''));
 }
 
+/**
+ * The STS host the action will ask for, derived as the action derives it from the region and
+ * the FIPS and dual-stack inputs; undefined for a region no partition lists, which the action
+ * refuses before any request.
+ */
+function expectedStsHost(inputs: Record<string, string>): string | undefined {
+  const region = inputs['aws-region'] ?? '';
+  const partition = partitionOfRegion(region);
+  if (!partition) return undefined;
+  const on = (name: string): boolean => /^true$/i.test(inputs[name] ?? '');
+  return stsHost(region, partition, { fips: on('use-fips-endpoint'), dualStack: on('use-dualstack-endpoint') });
+}
+
 async function main(argv: string[]): Promise<number> {
   const options = parseOptions(argv);
   if (!existsSync(join(REPO_ROOT, 'dist/main/index.js'))) {
     throw new UsageError('dist/main/index.js is missing: run npm run bundle first');
   }
   const policy = options.trustPolicyPath ? readPolicy(options.trustPolicyPath) : undefined;
-  const emulation = await startEmulation();
+  // Without sts-endpoint the action asks for STS's real host: route exactly that name to the local STS.
+  const realHost = options.inputs['sts-endpoint'] === undefined ? expectedStsHost(options.inputs) : undefined;
+  const tls = realHost ? await createTlsMaterial([realHost]) : undefined;
+  const emulation = await startEmulation(tls);
+  const proxy = realHost ? await startTestProxy({ [`${realHost}:443`]: emulation.sts.tlsPort! }) : undefined;
+  // The runner's own AWS identity (role-chaining without keys) comes from a local instance
+  // metadata service: --runner-role's, or none (404, as on a machine without an instance profile).
+  const imds = await startInstanceMetadata(emulation.sts, options.runnerRole ?? 'arn:aws:iam::000000000000:role/none');
+  if (!options.runnerRole) imds.failWith = 404;
+  const scratch = mkdtempSync(join(tmpdir(), 'try-'));
   try {
     const run = describeRun(options);
     emulation.issuer.run = run;
     const sub = subjectFor(run);
-    const audience = options.inputs.audience || 'sts.amazonaws.com';
+    const regionPartition = partitionOfRegion(options.inputs['aws-region'] ?? '');
+    const audience =
+      options.inputs.audience || (regionPartition ? defaultAudience(regionPartition) : 'sts.amazonaws.com');
     // The account has the issuer's provider (its keys served locally), listing the audience the
     // workflow asks for; the trust policy decides the rest.
     const providerName = providerNameOf(options.issuer);
@@ -174,12 +218,23 @@ async function main(argv: string[]): Promise<number> {
       name: providerName,
       clientIds: [audience]
     });
-    const inputs: Record<string, string> = { ...options.inputs, 'sts-endpoint': emulation.sts.url };
+    const inputs: Record<string, string> = { ...options.inputs };
+    const env: Record<string, string> = { AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url };
+    if (inputs['sts-endpoint'] !== undefined) inputs['sts-endpoint'] = emulation.sts.url;
+    if (proxy && tls) {
+      const caFile = join(scratch, 'ca.pem');
+      writeFileSync(caFile, tls.caPem);
+      Object.assign(env, { HTTPS_PROXY: proxy.url, NODE_EXTRA_CA_CERTS: caFile });
+      if (inputs['http-proxy'] !== undefined) inputs['http-proxy'] = proxy.url;
+    }
     const roleArn = inputs['role-to-assume'] ?? '';
     const [, partition = 'aws', , , accountId = ''] = roleArn.split(':');
     const providerArn = providerArnFor(partition, accountId, providerName);
     emulation.sts.roles.clear();
     if (roleArn) {
+      // arn:PARTITION:iam::ACCOUNT:role/PATH/NAME: its sessions are arn:PARTITION:sts::ACCOUNT:assumed-role/NAME/SESSION.
+      const [, runnerPartition, runnerAccount, runnerRoleName] =
+        /^arn:([a-z-]+):iam::(\d{12}):role\/(?:.*\/)?([^/]+)$/.exec(options.runnerRole ?? '') ?? [];
       emulation.sts.addRole({
         arn: roleArn,
         maxSessionDuration: 43200,
@@ -188,26 +243,47 @@ async function main(argv: string[]): Promise<number> {
           policyFromCondition(
             { StringEquals: { [`${providerName}:aud`]: audience, [`${providerName}:sub`]: sub } },
             providerArn
-          )
+          ),
+        ...(options.runnerRole
+          ? {
+              trustedSessions: [`arn:${runnerPartition}:sts::${runnerAccount}:assumed-role/${runnerRoleName}/*`],
+              tagSession: true
+            }
+          : {})
       });
     }
     console.log(
       'Running the bundled action (dist/) as the GitHub runner would, against a local token service and STS.'
     );
     console.log(
-      `  run: ${options.event} on ${options.ref} in ${options.owner}/${options.repo}` +
+      `  run: ${options.event} ${options.event === 'pull_request' ? 'into' : 'on'} ${options.ref}` +
+        ` in ${options.owner}/${options.repo}` +
+        (options.event === 'pull_request' ? ` (the token's ref is ${String(run.extraClaims!.ref)})` : '') +
         (options.environment ? `, job environment ${options.environment}` : '')
     );
     console.log(`  token: sub ${sub}, aud ${audience}, iss ${options.issuer}`);
     console.log(
       `  trust policy: ${options.trustPolicyPath ?? 'one admitting exactly this run (pass --trust-policy FILE for yours)'}`
     );
-    if (inputs['sts-endpoint'] !== options.inputs['sts-endpoint'] && options.inputs['sts-endpoint'] !== undefined) {
+    if (realHost)
+      console.log(`  STS: ${realHost}, as the action resolves it (a local proxy routes it to the local STS)`);
+    if (options.inputs['sts-endpoint'] !== undefined) {
       console.log(`  sts-endpoint ${options.inputs['sts-endpoint']} replaced by the local STS`);
+    }
+    if (proxy && options.inputs['http-proxy'] !== undefined) {
+      console.log(`  http-proxy ${options.inputs['http-proxy']} replaced by the local proxy`);
+    }
+    if (/^true$/i.test(inputs['role-chaining'] ?? '')) {
+      console.log(
+        options.runnerRole
+          ? `  runner's own AWS identity: instance profile ${options.runnerRole}, trusted by the role to assume`
+          : "  runner's own AWS identity: none, as on GitHub's runners (pass --runner-role ARN for a runner inside AWS)"
+      );
     }
     for (const [name, value] of Object.entries(inputs)) console.log(`  with: ${name}: ${value}`);
 
     const job = emulation.job({
+      env,
       github: {
         GITHUB_EVENT_NAME: options.event,
         GITHUB_REF: String(run.extraClaims!.ref),
@@ -239,7 +315,8 @@ async function main(argv: string[]): Promise<number> {
     console.log(`\nThe action exited with ${step.exitCode}.`);
     return step.exitCode ?? 1;
   } finally {
-    await emulation.close();
+    await Promise.all([emulation.close(), imds.close(), proxy?.close()]);
+    rmSync(scratch, { recursive: true, force: true });
   }
 }
 

@@ -56,6 +56,19 @@ function npmTry(trust: object, ...args: string[]): Promise<{ status: number | nu
   return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
 }
 
+/** tools/try.ts straight on Node 24, without npm's start-up time. */
+function tryDirect(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['tools/try.ts', ...args], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH ?? '' }
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
+}
+
 describe('npm run try', () => {
   it('with a trust policy that admits the run: the assumed role and session, the summary, exit 0', async () => {
     const result = await npmTry(
@@ -87,6 +100,55 @@ describe('npm run try', () => {
       `- StringEquals ${P}:sub "repo:octo-org/octo-repo:ref:refs/heads/main" does not hold`
     );
     expect(result.status).toBe(1);
+  });
+
+  it('asks for STS by its real host, so a region that does not exist fails as on GitHub', async () => {
+    const ok = await tryDirect(
+      '--with',
+      `role-to-assume=${ROLE}`,
+      '--with',
+      'aws-region=us-east-1',
+      '--with',
+      'use-fips-endpoint=true'
+    );
+    expect(ok.stdout).toContain('STS: sts-fips.us-east-1.amazonaws.com, as the action resolves it');
+    expect(ok.stdout).not.toContain('sts-endpoint');
+    expect(ok.status).toBe(0);
+    const typo = await tryDirect('--with', `role-to-assume=${ROLE}`, '--with', 'aws-region=us-east-9');
+    expect(typo.stdout).toContain(
+      '| Error: Input aws-region "us-east-9" is not an AWS region: did you mean us-east-1 or us-east-2?'
+    );
+    expect(typo.status).toBe(1);
+  });
+
+  it("uses China's default audience for a China region", async () => {
+    const result = await tryDirect(
+      '--with',
+      'role-to-assume=arn:aws-cn:iam::123456789012:role/deploy',
+      '--with',
+      'aws-region=cn-north-1'
+    );
+    expect(result.stdout).toContain('aud sts.amazonaws.com.cn');
+    expect(result.stdout).toContain('| Assumed arn:aws-cn:iam::123456789012:role/deploy as session gha-4242-1');
+    expect(result.status).toBe(0);
+  });
+
+  it("role-chaining: the runner's own identity comes from a local metadata service, none unless --runner-role", async () => {
+    const chain = [
+      '--with',
+      `role-to-assume=${ROLE}`,
+      '--with',
+      'aws-region=eu-west-2',
+      '--with',
+      'role-chaining=true'
+    ];
+    const none = await tryDirect(...chain);
+    expect(none.stdout).toContain('and the instance metadata service gave none (HTTP 404)');
+    expect(none.status).toBe(1);
+    const runner = await tryDirect(...chain, '--runner-role', 'arn:aws:iam::111111111111:role/ci/runner');
+    expect(runner.stdout).toContain('| Chaining from the EC2 instance profile');
+    expect(runner.stdout).toContain(`| Assumed ${ROLE} as session gha-4242-1`);
+    expect(runner.status).toBe(0);
   });
 
   it('refuses unusable arguments with one line, before running anything', () => {
