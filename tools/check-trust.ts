@@ -3,7 +3,7 @@
  *   [--audience AUD] [--default-branch NAME] [--owner-id N --repository-id N]`
  * Prints, for each run the workflow can make, the sub GitHub issues and whether the trust
  * policy admits it, then the policy's dangers with their fixes. Exit 1 when a danger is
- * found, 2 for unusable input.
+ * found or no run is admitted, 2 for unusable input.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -37,6 +37,14 @@ function read(path: string, what: string): string {
 const decision = (verdict: TrustVerdict): string =>
   ({ allowed: 'ADMITTED', denied: 'denied', 'not-allowed': 'refused', unknown: 'unknown' })[verdict.decision];
 
+/** Set when no run is admitted nor possibly admitted: the subject and condition key to add. */
+function noRunAdmitted(report: CheckReport): { key: string; subject: string } | undefined {
+  const decisions = report.runs.flatMap((entry) => [entry.verdict.decision, entry.immutableVerdict.decision]);
+  if (!report.runs.length || decisions.some((decision) => decision === 'allowed' || decision === 'unknown')) return;
+  const providerName = report.providerArn.slice(report.providerArn.indexOf('oidc-provider/') + 'oidc-provider/'.length);
+  return { key: `${providerName}:sub`, subject: report.runs[0]!.subject };
+}
+
 function render(report: CheckReport, heading: string[], notes: string[]): string[] {
   const lines = [...heading, '', 'Runs (the sub GitHub issues; ADMITTED, refused, denied by a Deny, or unknown):'];
   const width = Math.max(...report.runs.map((entry) => entry.subject.length), 10);
@@ -54,6 +62,15 @@ function render(report: CheckReport, heading: string[], notes: string[]): string
     for (const item of report.unevaluable) lines.push(`  - ${item}`);
   }
   lines.push('');
+  const blocked = noRunAdmitted(report);
+  if (blocked) {
+    lines.push(
+      'No run is admitted: every run above is refused, so this role cannot be used from here.',
+      `  Fix: admit the run that needs the role, e.g. "StringEquals": { "${blocked.key}": "${blocked.subject}" }` +
+        ' (or check --repository, --issuer and --audience)',
+      ''
+    );
+  }
   if (report.dangers.length === 0) {
     lines.push('No dangers found.');
   } else {
@@ -141,7 +158,7 @@ function main(argv: string[]): number {
       `audience ${values.audience}`
   ];
   for (const line of render(report, heading, notes)) console.log(line);
-  return report.dangers.length ? 1 : 0;
+  return report.dangers.length || noRunAdmitted(report) ? 1 : 0;
 }
 
 try {

@@ -265,6 +265,14 @@ const admitsWebIdentity = (statement: PolicyStatement): boolean => {
   return statement.Action !== undefined ? matches(statement.Action) : !matches(statement.NotAction);
 };
 
+/** When the trusted provider is a GitHub issuer after all, the policy may be right and the run's issuer wrong. */
+function otherIssuerHint(names: string[]): string {
+  const issuers = names.map((name) => `https://${name}`).filter((issuer) => issuerError(issuer) === undefined);
+  return issuers.length
+    ? `; or, if the workflow runs where ${issuers[0]} issues its tokens, check with --issuer ${issuers[0]}`
+    : '';
+}
+
 /** The dangers of a policy, each with its fix. */
 export function findDangers(policy: TrustPolicy, options: CheckOptions): Danger[] {
   const { providerName, repository } = options;
@@ -283,8 +291,9 @@ export function findDangers(policy: TrustPolicy, options: CheckOptions): Danger[
         'other-issuer',
         `its Federated principal ${others.map((entry) => entry.arn).join(', ')} is not the provider for issuer ${options.issuer}: ` +
           'tokens from that issuer are never admitted by it (or it trusts another identity provider)',
-        `name arn:aws:iam::ACCOUNT_ID:oidc-provider/${providerName}, ` +
-          `and create that provider (URL ${options.issuer}) if the account lacks it`
+        `name ${others[0]!.arn.slice(0, others[0]!.arn.indexOf('oidc-provider/'))}oidc-provider/${providerName}, ` +
+          `and create that provider (URL ${options.issuer}) if the account lacks it` +
+          otherIssuerHint(others.map((entry) => entry.name))
       );
     }
     if (!providers.some((entry) => entry.name.toLowerCase() === provider) && !trustsAnyone(statement)) return;

@@ -100,6 +100,13 @@ describe('check-trust dangers', () => {
       kind: 'other-issuer',
       fix: 'use ghes.example.com/_services/token:sub and ghes.example.com/_services/token:aud'
     });
+    // A policy for an enterprise issuer checked as github.com's: the fix names the account's provider, or --issuer.
+    const [wrongIssuer] = findDangers(policy(statement(safe, { Principal: ghesPrincipal })), options);
+    expect(wrongIssuer!.fix).toBe(
+      `name arn:aws:iam::123456789012:oidc-provider/${P}, and create that provider (URL https://${P}) if the account ` +
+        'lacks it; or, if the workflow runs where https://ghes.example.com/_services/token issues its tokens, check ' +
+        'with --issuer https://ghes.example.com/_services/token'
+    );
     // Statements that are not for web identity are not judged.
     expect(
       kinds(policy(statement({}, { Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 'sts:AssumeRole' })))
@@ -179,6 +186,28 @@ describe('npm run check-trust', () => {
     expect(result.stdout).toMatch(/\[pull-request-wildcard\]/);
     expect(result.stdout).toMatch(/\[no-aud\][^\n]*\n {5}Fix: add "StringEquals"/);
     expect(result.stdout).toContain(`- statement 1: condition operator Null (on ${P}:sub)`);
+    expect(result.status).toBe(1);
+  });
+
+  it('exits 1 when no run of the workflow is admitted, naming the sub to admit', () => {
+    const result = run(
+      policy(
+        statement({
+          StringEquals: {
+            [`${P}:aud`]: 'sts.amazonaws.com',
+            [`${P}:sub`]: 'repo:octo-org/octo-repo:ref:refs/heads/main'
+          }
+        })
+      ),
+      '--workflow',
+      'examples/workflows/deploy-production.yml'
+    );
+    expect(result.stdout).toContain(
+      'No run is admitted: every run above is refused, so this role cannot be used from here.'
+    );
+    expect(result.stdout).toContain(
+      `Fix: admit the run that needs the role, e.g. "StringEquals": { "${P}:sub": "repo:octo-org/octo-repo:environment:production" }`
+    );
     expect(result.status).toBe(1);
   });
 
