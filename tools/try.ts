@@ -15,6 +15,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
 import { defaultAudience, partitionOfRegion, stsHost } from '../src/partitions.ts';
 import { startEmulation } from '../emulator/emulation.ts';
 import { startInstanceMetadata } from '../emulator/host-credentials.ts';
@@ -186,6 +187,16 @@ function expectedStsHost(inputs: Record<string, string>): string | undefined {
   return stsHost(region, partition, { fips: on('use-fips-endpoint'), dualStack: on('use-dualstack-endpoint') });
 }
 
+/** The runner's warning for `with:` names that action.yml does not declare (the step still runs). */
+function unexpectedInputs(inputs: Record<string, string>): string | undefined {
+  const action = parseYaml(readFileSync(join(REPO_ROOT, 'action.yml'), 'utf8')) as { inputs: Record<string, unknown> };
+  const valid = Object.keys(action.inputs);
+  const unknown = Object.keys(inputs).filter((name) => !valid.includes(name));
+  if (!unknown.length) return undefined;
+  const quoted = (names: string[]): string => names.map((name) => `'${name}'`).join(', ');
+  return `Warning: Unexpected input(s) ${quoted(unknown)}, valid inputs are [${quoted(valid)}]`;
+}
+
 async function main(argv: string[]): Promise<number> {
   const options = parseOptions(argv);
   if (!existsSync(join(REPO_ROOT, 'dist/main/index.js'))) {
@@ -296,6 +307,8 @@ async function main(argv: string[]): Promise<number> {
     });
     const step = await job.uses(inputs);
     console.log('\n== Log (as GitHub shows it; masked values appear as ***)');
+    const unexpected = unexpectedInputs(options.inputs);
+    if (unexpected) console.log(`   | ${unexpected}`);
     for (const line of step.log) console.log(`   | ${line}`);
     console.log('\n== Job summary');
     for (const line of summaryText(job.mask(step.summary))) console.log(`   ${line}`);

@@ -121,12 +121,18 @@ describe('npm run try', () => {
     expect(typo.status).toBe(1);
   });
 
-  it("uses China's default audience for a China region", async () => {
+  it("uses China's default audience for a China region; warns of an input action.yml lacks", async () => {
     const result = await tryDirect(
       '--with',
       'role-to-assume=arn:aws-cn:iam::123456789012:role/deploy',
       '--with',
-      'aws-region=cn-north-1'
+      'aws-region=cn-north-1',
+      '--with',
+      'custom-tags={}'
+    );
+    // As the runner warns for a with: name action.yml does not declare (configure-aws-credentials has custom-tags).
+    expect(result.stdout).toContain(
+      "| Warning: Unexpected input(s) 'custom-tags', valid inputs are ['role-to-assume', "
     );
     expect(result.stdout).toContain('aud sts.amazonaws.com.cn');
     expect(result.stdout).toContain('| Assumed arn:aws-cn:iam::123456789012:role/deploy as session gha-4242-1');
