@@ -30,7 +30,8 @@ export interface CredentialSource {
   /** The user's error line for a role this source could not get. */
   explain(error: unknown, context: StsFailureContext): Error;
   /** What the job summary shows about the identity. */
-  summary(): { audience: string; subject: string };
+  /** Rows for the job summary saying how this run proved who it is. */
+  summary(): [label: string, value: string][];
   /** The web identity token's issuer (iss); undefined for signed calls or before a token is in hand. */
   issuer(): string | undefined;
 }
@@ -111,7 +112,10 @@ function webIdentitySource(tokens: TokenProvider, audience: string): CredentialS
     explain: (error, context) => describeWebIdentityFailure(error, { ...context, claims: tokens.claims() }),
     summary: () => {
       const sub = tokens.claims().sub;
-      return { audience, subject: typeof sub === 'string' ? sub : '' };
+      return [
+        ['Audience', audience],
+        ["Token's sub", typeof sub === 'string' ? sub : '(unknown)']
+      ];
     },
     issuer: () => {
       const iss = tokens.claims().iss;
@@ -135,7 +139,7 @@ function signingSource(
     prefetch: () => undefined,
     renew,
     explain: (error, context) => describeChainingFailure(error, { ...context, from: from() }),
-    summary: () => ({ audience: '(role chaining: none)', subject: '' }),
+    summary: () => [['Chained from', from()]],
     issuer: () => undefined
   };
 }

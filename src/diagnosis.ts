@@ -309,14 +309,15 @@ export function trustPolicyAdvice(claims: Record<string, unknown>, audience: str
   lines.push(
     ...indent(JSON.stringify({ Condition: { StringEquals: { [`${key}:aud`]: aud, [`${key}:sub`]: sub } } }, null, 2))
   );
-  lines.push('Or one that admits every branch, tag, environment and pull request of the repository:');
+  // Not repo:OWNER/REPO:* — that admits pull requests too, which check-trust flags as a danger.
+  lines.push('Or one that admits every branch of the repository (not its pull requests or environments):');
   lines.push(
     ...indent(
       JSON.stringify(
         {
           Condition: {
             StringEquals: { [`${key}:aud`]: aud },
-            StringLike: { [`${key}:sub`]: `repo:${subRepository}:*` }
+            StringLike: { [`${key}:sub`]: `repo:${subRepository}:ref:refs/heads/*` }
           }
         },
         null,

@@ -122,7 +122,6 @@ export async function runMain(dependencies: MainDependencies): Promise<void> {
     );
   }
   if (outputs.jobSummary) {
-    const { audience, subject } = source.summary();
     summarise(
       successSummary({
         roles: roles.map(({ target, credentials }) => ({
@@ -134,8 +133,7 @@ export async function runMain(dependencies: MainDependencies): Promise<void> {
         sessionName,
         maskAccountId: outputs.maskAccountId,
         region: transport.region,
-        audience,
-        subject,
+        proof: source.summary(),
         now
       })
     );

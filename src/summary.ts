@@ -13,8 +13,8 @@ export interface SuccessFacts {
   sessionName: string;
   maskAccountId: boolean;
   region: string;
-  audience: string;
-  subject: string;
+  /** How the run proved who it is (audience and sub, or the chain's source), from the credential source. */
+  proof: [label: string, value: string][];
   now: Date;
 }
 
@@ -37,8 +37,7 @@ export function successSummary(facts: SuccessFacts): string {
   rows.push(
     ['Session name', code(facts.sessionName)],
     ['Region', code(facts.region)],
-    ['Audience', code(facts.audience)],
-    ["Token's sub", code(facts.subject || '(unknown)')]
+    ...facts.proof.map(([label, value]): [string, string] => [label, code(value)])
   );
   return [
     '### AWS credentials',

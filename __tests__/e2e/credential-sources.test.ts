@@ -110,6 +110,9 @@ describe("role-chaining from the runner's own AWS identity", () => {
       );
       expect(main.exitCode).toBe(0);
       expect(main.log).toContain('Chaining from the EC2 instance profile (instance metadata service)');
+      // The summary says where the chain started; a token's audience and sub do not apply.
+      expect(main.summary).toContain('| Chained from | <code>the EC2 instance profile');
+      expect(main.summary).not.toContain('Audience');
       expect(emulation.sts.requests.map((request) => `${request.action} ${request.status}`)).toEqual([
         'AssumeRole 200'
       ]);

@@ -79,7 +79,7 @@ describe('permanent failures fail at once', () => {
     expect(log).toContain(
       `      "StringEquals": {\n        "${key}:aud": "sts.amazonaws.com",\n        "${key}:sub": "repo:octo-org/octo-repo:environment:production"\n      }`
     );
-    expect(log).toContain(`"${key}:sub": "repo:octo-org/octo-repo:*"`);
+    expect(log).toContain(`"${key}:sub": "repo:octo-org/octo-repo:ref:refs/heads/*"`);
     expect(log).not.toContain(emulation.sts.requests[0]!.params.WebIdentityToken!);
     expect(main.log.at(-1)).toMatch(
       /^Error: STS refused arn:aws:iam::123456789012:role\/deploy for this run: AccessDenied \(HTTP 403\)/

@@ -55,7 +55,7 @@ describe('AccessDenied diagnosis', () => {
     expect(advice).toContain(
       '"token.actions.githubusercontent.com:sub": "repo:octo-org/octo-repo:ref:refs/heads/main"'
     );
-    expect(advice).toContain('"token.actions.githubusercontent.com:sub": "repo:octo-org/octo-repo:*"');
+    expect(advice).toContain('"token.actions.githubusercontent.com:sub": "repo:octo-org/octo-repo:ref:refs/heads/*"');
     expect(advice).toContain(
       'Federated principal: arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com'
     );
@@ -68,7 +68,7 @@ describe('AccessDenied diagnosis', () => {
       target
     ).join('\n');
     expect(advice).toContain('this repository uses the immutable form OWNER@ID/REPO@ID ("octo-org@987/octo-repo@123")');
-    expect(advice).toContain('"token.actions.githubusercontent.com:sub": "repo:octo-org@987/octo-repo@123:*"');
+    expect(advice).toContain('"token.actions.githubusercontent.com:sub": "repo:octo-org@987/octo-repo@123:ref:refs/heads/*"');
   });
 
   it('prints claims, never the token, before a one-line error', () => {
