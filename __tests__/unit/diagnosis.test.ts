@@ -68,7 +68,9 @@ describe('AccessDenied diagnosis', () => {
       target
     ).join('\n');
     expect(advice).toContain('this repository uses the immutable form OWNER@ID/REPO@ID ("octo-org@987/octo-repo@123")');
-    expect(advice).toContain('"token.actions.githubusercontent.com:sub": "repo:octo-org@987/octo-repo@123:ref:refs/heads/*"');
+    expect(advice).toContain(
+      '"token.actions.githubusercontent.com:sub": "repo:octo-org@987/octo-repo@123:ref:refs/heads/*"'
+    );
   });
 
   it('prints claims, never the token, before a one-line error', () => {
