@@ -28,6 +28,7 @@ import {
   openSync,
   readFileSync,
   renameSync,
+  rmdirSync,
   rmSync,
   unlinkSync,
   writeSync
@@ -676,6 +677,15 @@ export function removeProfiles(cleanup: ProfileCleanup): { changed: string[]; pr
     });
     for (const { backup } of file.replaced ?? [])
       attempt(`Could not delete ${backup}`, () => rmSync(backup, { force: true }));
+  }
+  // The backups' folder (mkdtemp, ours alone): removed once empty, never with anything else in it.
+  const backupFolders = new Set(
+    cleanup.files.flatMap((file) => (file.replaced ?? []).map(({ backup }) => nodePath.dirname(backup)))
+  );
+  for (const folder of backupFolders) {
+    attempt(`Could not delete ${folder}`, () => {
+      if (exists(folder)) rmdirSync(folder);
+    });
   }
   if (cleanup.lease) {
     const lease = cleanup.lease;
