@@ -404,11 +404,15 @@ export function withoutMarkedBlocks(
 
 const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
 
-/** Reads a file without following a link; undefined when it does not exist. */
+/**
+ * Reads a file without following a link; undefined when it does not exist. Opened
+ * non-blocking: a FIFO put in a file's place is refused at once instead of waiting for
+ * a writer (no deadline bounds a synchronous open).
+ */
 export function readRegularFile(path: string): string | undefined {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | NOFOLLOW);
+    fd = openSync(path, constants.O_RDONLY | NOFOLLOW | (constants.O_NONBLOCK ?? 0));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
