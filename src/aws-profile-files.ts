@@ -28,6 +28,7 @@ import {
   openSync,
   readFileSync,
   renameSync,
+  rmdirSync,
   rmSync,
   unlinkSync,
   writeSync
@@ -403,11 +404,15 @@ export function withoutMarkedBlocks(
 
 const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
 
-/** Reads a file without following a link; undefined when it does not exist. */
+/**
+ * Reads a file without following a link; undefined when it does not exist. Opened
+ * non-blocking: a FIFO put in a file's place is refused at once instead of waiting for
+ * a writer (no deadline bounds a synchronous open).
+ */
 export function readRegularFile(path: string): string | undefined {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | NOFOLLOW);
+    fd = openSync(path, constants.O_RDONLY | NOFOLLOW | (constants.O_NONBLOCK ?? 0));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
@@ -676,6 +681,15 @@ export function removeProfiles(cleanup: ProfileCleanup): { changed: string[]; pr
     });
     for (const { backup } of file.replaced ?? [])
       attempt(`Could not delete ${backup}`, () => rmSync(backup, { force: true }));
+  }
+  // The backups' folder (mkdtemp, ours alone): removed once empty, never with anything else in it.
+  const backupFolders = new Set(
+    cleanup.files.flatMap((file) => (file.replaced ?? []).map(({ backup }) => nodePath.dirname(backup)))
+  );
+  for (const folder of backupFolders) {
+    attempt(`Could not delete ${folder}`, () => {
+      if (exists(folder)) rmdirSync(folder);
+    });
   }
   if (cleanup.lease) {
     const lease = cleanup.lease;

@@ -9,23 +9,32 @@
 import { ActionError } from './errors.ts';
 
 /**
+ * The SDKs' config parsers (JavaScript's, Rust's) end a line at white space followed by
+ * # or ;, inside quotes too; the AWS CLI's does not.
+ */
+const COMMENT_START = /(\s)(?=[#;])/g;
+
+/**
  * POSIX: each argument in single quotes, a single quote written as '\'' (close, escaped
  * quote, reopen). sh and shlex agree on both, and nothing inside single quotes expands.
+ * White space before # or ; closes and reopens the quote ('a ''#b'), so no parser sees a
+ * comment and sh and shlex still read one argument.
  */
 function posixQuote(argument: string): string {
-  return `'${argument.replace(/'/g, `'\\''`)}'`;
+  return `'${argument.replace(/'/g, `'\\''`).replace(COMMENT_START, `$1''`)}'`;
 }
 
 /**
  * Windows: each argument in double quotes. cmd.exe expands %NAME% even inside quotes and
  * no quoting survives both cmd.exe and the C runtime for a double quote or a trailing
- * backslash, so such arguments are refused (Windows paths cannot hold a double quote).
+ * backslash, nor hides white space before # or ; from the SDKs' parsers, so such
+ * arguments are refused (Windows paths cannot hold a double quote).
  */
 function windowsQuote(argument: string): string {
-  if (/["%]/.test(argument) || argument.endsWith('\\')) {
+  if (/["%]/.test(argument) || argument.endsWith('\\') || /\s[#;]/.test(argument)) {
     throw new ActionError(
-      `Cannot write a credential_process line for the path ${argument}: on Windows it must not contain " or % ` +
-        'nor end in \\; move the runner (or RUNNER_TEMP) to a plain path'
+      `Cannot write a credential_process line for the path ${argument}: on Windows it must not contain " or %, ` +
+        'white space before # or ;, nor end in \\; move the runner (or RUNNER_TEMP) to a plain path'
     );
   }
   return `"${argument}"`;

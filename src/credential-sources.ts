@@ -75,11 +75,14 @@ export function credentialSourceFor(deps: SourceDependencies): CredentialSource 
     }
     case 'role-chaining':
       return env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
-        ? environmentKeysSource({
-            accessKeyId: env.AWS_ACCESS_KEY_ID,
-            secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
-            ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {})
-          })
+        ? environmentKeysSource(
+            {
+              accessKeyId: env.AWS_ACCESS_KEY_ID,
+              secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+              ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {})
+            },
+            deps.mask
+          )
         : runnerIdentitySource(deps);
   }
 }
@@ -144,8 +147,14 @@ function signingSource(
   };
 }
 
-/** Keys an earlier step exported (or the job set): the runner already masks them. */
-function environmentKeysSource(credentials: SigningCredentials): CredentialSource {
+/**
+ * Keys an earlier step exported (or the job set). Masked here although this action and
+ * the secrets store mask theirs: a script step may have exported keys without add-mask.
+ */
+function environmentKeysSource(credentials: SigningCredentials, mask: (secret: string) => void): CredentialSource {
+  mask(credentials.accessKeyId);
+  mask(credentials.secretAccessKey);
+  if (credentials.sessionToken) mask(credentials.sessionToken);
   return signingSource(
     () => "the credentials in the environment (the previous step's role)",
     async () => credentials,

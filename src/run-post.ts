@@ -20,6 +20,8 @@ export interface PostRunner {
  * on its own: a failure becomes a warning and never stops the others or fails the job.
  */
 export function runPost(env: NodeJS.ProcessEnv, runner: PostRunner): void {
+  // Lines name paths from main's state (AWS_CONFIG_FILE …): through the gate, like every line.
+  const info = (message: string): void => runner.info(logLine(message));
   const attempt = (what: string, action: () => void): void => {
     try {
       action();
@@ -36,20 +38,20 @@ export function runPost(env: NodeJS.ProcessEnv, runner: PostRunner): void {
     attempt('Could not remove the AWS profiles this action wrote', () => {
       const { changed, problems } = runner.removeProfiles(profiles);
       for (const problem of problems) runner.warning(logLine(problem));
-      if (changed.length) runner.info(`Removed the AWS profiles this action wrote from ${changed.join(', ')}.`);
-      else if (!problems.length) runner.info('The AWS profiles this action wrote were already gone.');
+      if (changed.length) info(`Removed the AWS profiles this action wrote from ${changed.join(', ')}.`);
+      else if (!problems.length) info('The AWS profiles this action wrote were already gone.');
     });
   }
   const refreshFolder = state?.refreshFolder;
   if (refreshFolder) {
     attempt("Could not remove the refresh helper's files", () => {
       runner.removeRefreshFolder(refreshFolder);
-      runner.info(`Removed the refresh helper's files (${refreshFolder}).`);
+      info(`Removed the refresh helper's files (${refreshFolder}).`);
     });
   }
   if (!state || state.variables.length === 0) {
     if (!profiles && !refreshFolder)
-      runner.info('Nothing to clean up: the main step exported no credentials (or cleanup is off).');
+      info('Nothing to clean up: the main step exported no credentials (or cleanup is off).');
     return;
   }
   const { variables } = state;
@@ -65,8 +67,8 @@ export function runPost(env: NodeJS.ProcessEnv, runner: PostRunner): void {
     }
     const cleared = toClear.filter((name) => !failed.includes(name));
     const kept = variables.filter((name) => !toClear.includes(name));
-    runner.info(cleared.length ? `Cleared ${cleared.join(', ')}.` : 'Cleared nothing.');
+    info(cleared.length ? `Cleared ${cleared.join(', ')}.` : 'Cleared nothing.');
     if (failed.length) runner.warning(`Could not clear ${failed.join(', ')}: writing GITHUB_ENV failed.`);
-    if (kept.length) runner.info(`Left ${kept.join(', ')} as they are: a later step set them to other values.`);
+    if (kept.length) info(`Left ${kept.join(', ')} as they are: a later step set them to other values.`);
   });
 }

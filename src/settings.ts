@@ -99,7 +99,8 @@ export interface Settings {
 const ACCOUNT_ID = /^\d{12}$/;
 const MAX_POLICY_CHARS = 2048;
 const MAX_MANAGED_POLICIES = 10;
-const PROFILE_NAME = /^[\w.+-]{1,64}$/;
+// Not __proto__: the JavaScript SDK refuses a config file with that profile, failing every later AWS step.
+const PROFILE_NAME = /^(?!__proto__$)[\w.+-]{1,64}$/;
 const ROLE_CHAINING_MAX_DURATION = 3600;
 
 /** Inputs of configure-aws-credentials that we refuse on purpose rather than ignore. */

@@ -14,6 +14,9 @@ function clientFor(request: AssumeRoleRequest, credentials?: SigningCredentials)
   return new STSClient({
     region: request.region,
     ...(request.endpoint ? { endpoint: request.endpoint } : {}),
+    // The host is ours to choose (sts-endpoint, or region and variant): the SDK's
+    // AWS_ENDPOINT_URL(_STS) and a profile's endpoint_url would send the token elsewhere.
+    ignoreConfiguredEndpointUrls: true,
     useFipsEndpoint: request.variant.fips,
     useDualstackEndpoint: request.variant.dualStack,
     ...(credentials ? { credentials } : {}),

@@ -61,6 +61,27 @@ describe('role-chaining', () => {
     );
   });
 
+  it('masks keys in the environment that nothing masked yet (a script exported them) before STS can echo them', async () => {
+    const keys = {
+      AWS_ACCESS_KEY_ID: 'ASIAEXPORTEDBYSCRIPT1',
+      AWS_SECRET_ACCESS_KEY: 'c2VjcmV0IGV4cG9ydGVkIGJ5IGEgc2NyaXB0IHN0ZXAx',
+      AWS_SESSION_TOKEN: 'FwoGZXIvYXdzEXPORTEDBYASCRIPTSTEPWITHOUTADDMASK'
+    };
+    emulation.sts.faults.push({
+      status: 403,
+      code: 'InvalidClientTokenId',
+      message: `The security token ${keys.AWS_SESSION_TOKEN} for ${keys.AWS_ACCESS_KEY_ID} is invalid`
+    });
+    const job = emulation.job({ env: keys });
+    const main = await job.uses(emulation.inputs({ 'role-to-assume': CHAINED_ROLE, 'role-chaining': 'true' }));
+    expect(main.exitCode).toBe(1);
+    expect(main.log.at(-1)).toContain('The security token *** for *** is invalid');
+    for (const secret of Object.values(keys)) {
+      expect(main.log.join('\n')).not.toContain(secret);
+      expect(main.raw.split('\n').find((line) => line.includes(secret))).toBe(`::add-mask::${secret}`);
+    }
+  });
+
   it.each([
     [
       { 'role-duration-seconds': '7200' },

@@ -7,6 +7,8 @@
  * the stub against that issuer's keys.
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_ROLE_ARN, startEmulation, type Emulation } from '../../emulator/emulation.ts';
@@ -86,6 +88,46 @@ describe('partitions and endpoint variants', () => {
     );
     expect(main.exitCode).toBe(0);
     expect(proxy.seen).toEqual(['sts-fips.us-east-1.api.aws:443']);
+  });
+});
+
+describe("the SDK's configured endpoints", () => {
+  // A workflow that points every AWS tool at LocalStack or another service
+  // (AWS_ENDPOINT_URL…, endpoint_url in the profile) must not make the action send the
+  // job's OIDC token, whose audience AWS accepts, anywhere but the STS host it names.
+  let elsewhere: Server;
+  let reached: string[];
+  let elsewhereUrl: string;
+  beforeAll(async () => {
+    reached = [];
+    elsewhere = createServer((_, response) => response.writeHead(500).end());
+    // Any connection counts: the SDK would speak TLS through the proxy's tunnel.
+    elsewhere.on('connection', (socket) => reached.push(String(socket.remotePort)));
+    await new Promise<void>((resolve) => elsewhere.listen(0, '127.0.0.1', resolve));
+    elsewhereUrl = `http://sts-elsewhere.test:${(elsewhere.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => elsewhere.close(() => resolve())));
+
+  const role = 'arn:aws-iso:iam::123456789012:role/deploy';
+  it.each([
+    ['AWS_ENDPOINT_URL_STS', (url: string) => ({ AWS_ENDPOINT_URL_STS: url })],
+    ['AWS_ENDPOINT_URL', (url: string) => ({ AWS_ENDPOINT_URL: url })],
+    [
+      'endpoint_url in the default profile',
+      (url: string) => {
+        const config = join(mkdtempSync(join(tmpdir(), 'aws-config-')), 'config');
+        writeFileSync(config, `[default]\nendpoint_url = ${url}\n`);
+        return { AWS_CONFIG_FILE: config };
+      }
+    ]
+  ])('%s does not take the token elsewhere: STS is the host the log names', async (_, envFor) => {
+    reached.length = 0;
+    emulation.sts.addRole({ arn: role, maxSessionDuration: 3600, trust: TRUST_GITHUB_COM });
+    const main = await viaRealHost({ 'role-to-assume': role, 'aws-region': 'us-iso-east-1' }, envFor(elsewhereUrl));
+    expect(reached).toEqual([]);
+    expect(proxy.seen).toEqual(['sts.us-iso-east-1.c2s.ic.gov:443']);
+    expect(main.log).toContain('##[debug]STS endpoint: https://sts.us-iso-east-1.c2s.ic.gov (partition aws-iso)');
+    expect(main.exitCode).toBe(0);
   });
 });
 

@@ -8,6 +8,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -118,6 +119,28 @@ describe('aws-profile', () => {
     expect(post!.log.filter((line) => line.startsWith('Warning'))).toEqual([]);
     expect(readFileSync(awsFile('credentials'), 'utf8')).toBe(EXISTING_CREDENTIALS);
     expect(readFileSync(awsFile('config'), 'utf8')).toBe(config);
+  });
+
+  it("leaves nothing of the user's replaced section in RUNNER_TEMP after post", async () => {
+    seedFiles();
+    const job = emulation.job({ env: { HOME: home } });
+    const main = await job.uses(emulation.inputs({ 'aws-profile': 'personal', 'overwrite-aws-profile': 'true' }));
+    expect(main.exitCode).toBe(0);
+    expect(readdirSync(join(job.root, 'temp'))).not.toEqual([]);
+    await job.runPosts();
+    expect(readdirSync(join(job.root, 'temp'))).toEqual([]);
+  });
+
+  it("a line break in a profile file's path starts no workflow command in post's log", async () => {
+    const config = join(home, 'aws\n::warning::from a path', 'config');
+    const job = emulation.job({ env: { HOME: home, AWS_CONFIG_FILE: config } });
+    expect((await job.uses(emulation.inputs({ 'aws-profile': 'deploy' }))).exitCode).toBe(0);
+    const [post] = await job.runPosts();
+    expect(post!.commands.filter((command) => command.name === 'warning')).toEqual([]);
+    expect(post!.log.filter((line) => line.startsWith('Removed the AWS profiles'))).toEqual([
+      `Removed the AWS profiles this action wrote from ${awsFile('credentials')}, ${config.replace('\n', ' ')}.`
+    ]);
+    expect(existsSync(config)).toBe(false);
   });
 
   // Red on the bundle of main 294dc0c: the config file was not checked.

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import {
   chmodSync,
   existsSync,
@@ -232,6 +233,18 @@ describe('profile files on disk', () => {
     expect(read(context.files.credentials)).toContain('aws_secret_access_key = se/cr+et');
     expect(statSync(context.files.credentials).mode & 0o777).toBe(0o600);
   });
+
+  (process.platform === 'win32' ? it.skip : it)(
+    'post reports a FIFO put in place of a file instead of waiting on it for ever',
+    () => {
+      const cleanup = writeProfiles(context, [entry], () => {});
+      rmSync(context.files.credentials);
+      execFileSync('mkfifo', [context.files.credentials]);
+      const { problems } = removeProfiles(cleanup);
+      expect(problems).toEqual([`Could not remove the AWS profiles from ${context.files.credentials}: EISDIR`]);
+      expect(existsSync(context.files.config)).toBe(false);
+    }
+  );
 
   it('post keeps going when one file fails, and reports it', () => {
     const cleanup = writeProfiles(context, [entry], () => {});

@@ -145,6 +145,12 @@ describe('readSettings', () => {
     [{ 'aws-region': '' }, 'Input aws-region is required: add it under "with:" in the step'],
     [{ 'role-to-assume': '' }, 'Input role-to-assume is required: add it under "with:" in the step'],
     [{ 'role-to-assume': 'deploy' }, 'Input role-to-assume "deploy" is not a role ARN'],
+    // The JavaScript SDK refuses a config file with this profile: every later AWS step would fail.
+    [{ 'aws-profile': '__proto__' }, 'Input aws-profile "__proto__" is not a profile name'],
+    [
+      { 'role-to-assume': '', 'role-profiles': `__proto__ = ${ROLE}` },
+      `Input role-profiles has the line "__proto__ = ${ROLE}"`
+    ],
     [{ 'aws-region': 'EU-WEST-2' }, 'Input aws-region "EU-WEST-2" is not an AWS region'],
     [{ 'aws-region': 'cn-north-1' }, 'Input role-to-assume is in partition aws but aws-region cn-north-1 is in aws-cn'],
     [
