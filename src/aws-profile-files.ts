@@ -409,7 +409,7 @@ const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
  * non-blocking: a FIFO put in a file's place is refused at once instead of waiting for
  * a writer (no deadline bounds a synchronous open).
  */
-export function readRegularFile(path: string): string | undefined {
+export function readRegularFile(path: string, maxBytes = Infinity): string | undefined {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | NOFOLLOW | (constants.O_NONBLOCK ?? 0));
@@ -418,7 +418,9 @@ export function readRegularFile(path: string): string | undefined {
     throw error;
   }
   try {
-    if (!fstatSync(fd).isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EISDIR' });
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'EISDIR' });
+    if (stat.size > maxBytes) throw Object.assign(new Error('file too large'), { code: 'EFBIG' });
     return readFileSync(fd, 'utf8');
   } finally {
     closeSync(fd);

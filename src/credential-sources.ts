@@ -3,9 +3,9 @@
  * credentialSourceFor. Nothing else asks which way it is: each source makes its own STS
  * call, renews its own proof and explains its own failures.
  */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describeChainingFailure, describeWebIdentityFailure, type StsFailureContext } from './diagnosis.ts';
+import { readRegularFile } from './aws-profile-files.ts';
 import { oidcTokenServiceFrom } from './oidc-token.ts';
 import { REQUEST_TIMEOUTS, retryPolicyFor, type RetryClock } from './retry.ts';
 import type { Settings } from './settings.ts';
@@ -70,7 +70,7 @@ export function credentialSourceFor(deps: SourceDependencies): CredentialSource 
     case 'token-file': {
       noteIgnoredAssumeRoleInputs(deps);
       const path = resolve(env.GITHUB_WORKSPACE ?? process.cwd(), identity.webIdentityTokenFile!);
-      const tokens = fileTokens(path, (file) => readFileSync(file, 'utf8'), deps.mask, deps.clock);
+      const tokens = fileTokens(path, readTokenFile, deps.mask, deps.clock);
       return webIdentitySource(tokens, identity.audience);
     }
     case 'role-chaining':
@@ -193,4 +193,13 @@ function runnerIdentitySource(deps: SourceDependencies): CredentialSource {
     },
     () => void (found = undefined)
   );
+}
+
+/** STS takes tokens of at most 20,000 characters; a larger file (or a FIFO, a device) is not a token. */
+const MAX_TOKEN_FILE_BYTES = 64 * 1024;
+
+function readTokenFile(path: string): string {
+  const text = readRegularFile(path, MAX_TOKEN_FILE_BYTES);
+  if (text === undefined) throw Object.assign(new Error('no such file'), { code: 'ENOENT' });
+  return text;
 }

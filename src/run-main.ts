@@ -182,6 +182,7 @@ function refreshFor(
 
 function maskProxyPassword(transport: TransportSettings, runner: MainDependencies['runner']): void {
   if (!transport.httpProxy) return;
+  // settings.ts checked that the %-escapes decode.
   const password = decodeURIComponent(new URL(transport.httpProxy).password);
   if (password) runner.setSecret(password);
 }

@@ -300,14 +300,26 @@ function readRefreshCredentials(input: InputReader, source: CredentialSource): b
 
 function parseProxyUrl(value: string): string | undefined {
   if (value === '') return undefined;
+  let url: URL | undefined;
   try {
-    const url = new URL(value);
-    if (url.protocol === 'http:' || url.protocol === 'https:') return value;
+    url = new URL(value);
   } catch {
     // reported below
   }
   // The value is not echoed: a proxy URL may carry a password.
-  throw new ActionError('Input http-proxy is not an http(s) URL: give one such as http://proxy.example.com:3128');
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    throw new ActionError('Input http-proxy is not an http(s) URL: give one such as http://proxy.example.com:3128');
+  }
+  try {
+    decodeURIComponent(url.username);
+    decodeURIComponent(url.password);
+  } catch {
+    throw new ActionError(
+      'Input http-proxy has a user name or password with a malformed %-escape: percent-encode it ' +
+        '(e.g. % as %25), or pass the proxy through a secret already encoded'
+    );
+  }
+  return value;
 }
 
 /**

@@ -2,6 +2,7 @@
  * role-chaining (AssumeRole with the credentials in the environment, or else the runner's
  * own AWS identity: instance metadata, container credentials, IRSA) and web-identity-token-file.
  */
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEMO_ROLE_ARN, startEmulation, type Emulation } from '../../emulator/emulation.ts';
@@ -260,6 +261,25 @@ describe('web-identity-token-file', () => {
     expect(emulation.sts.requests[0]!.params.WebIdentityToken).toBe(token);
     expect(main.raw.split('\n').filter((line) => line.includes(token))).toEqual([`::add-mask::${token}`]);
   });
+
+  // No FIFOs on Windows.
+  (process.platform === 'win32' ? it.skip : it)(
+    'refuses a token file that is a FIFO or too large, without waiting on it',
+    async () => {
+      const job = emulation.job({ idTokenPermission: false });
+      const fifo = join(job.root, 'workspace', 'token.fifo');
+      execFileSync('mkfifo', [fifo]);
+      const big = join(job.root, 'workspace', 'big.jwt');
+      writeFileSync(big, 'x'.repeat(200 * 1024));
+      const fromFifo = await job.uses(emulation.inputs({ 'web-identity-token-file': 'token.fifo' }));
+      expect(fromFifo.log.at(-1)).toMatch(
+        /^Error: Input web-identity-token-file: cannot read .*token\.fifo \(EISDIR\)/
+      );
+      const fromBig = await job.uses(emulation.inputs({ 'web-identity-token-file': 'big.jwt' }));
+      expect(fromBig.log.at(-1)).toMatch(/^Error: Input web-identity-token-file: cannot read .*big\.jwt \(EFBIG\)/);
+      expect(emulation.sts.requests).toEqual([]);
+    }
+  );
 
   it('names the file it cannot read, before any request', async () => {
     const job = emulation.job({ idTokenPermission: false });

@@ -68,6 +68,15 @@ describe('proxies', () => {
     ]);
   });
 
+  it('refuses a proxy password with a malformed %-escape before any request, without echoing it', async () => {
+    const withPassword = proxy.url.replace('http://', 'http://user:bad%zzpass@');
+    const main = await job({}).uses(inputs({ 'http-proxy': withPassword }));
+    expect(main.exitCode).toBe(1);
+    expect(main.log.at(-1)).toMatch(/^Error: Input http-proxy has a user name or password with a malformed %-escape/);
+    expect(main.raw).not.toContain('bad%zzpass');
+    expect(proxy.seen).toEqual([]);
+  });
+
   it('without a proxy, opens one connection to STS over HTTPS and sends one request on it', async () => {
     const connections = () => emulation.sts.timeline.events.filter((event) => event.kind === 'connection').length;
     const before = connections();
