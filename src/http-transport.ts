@@ -1,17 +1,17 @@
 /*
- * HTTP for the token request, the proxy agent for STS, and the limits both services'
- * answers are read under: a whole-answer deadline and a size cap. Proxies are picked
- * by @actions/http-client, which honours HTTPS_PROXY / HTTP_PROXY / NO_PROXY (and
- * bypasses loopback addresses) the way the rest of the Actions toolkit does.
+ * HTTP for the token request (Node's own https), the proxy agent for STS, and the limits
+ * both services' answers are read under: a whole-answer deadline and a size cap. Proxies
+ * are picked by @actions/http-client, which honours HTTPS_PROXY / HTTP_PROXY / NO_PROXY
+ * (and bypasses loopback addresses) the way the rest of the Actions toolkit does; it is
+ * loaded only when one of those variables is set (proxy-agent.ts).
  */
 import { request as httpRequest, type Agent, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { pipeline, Transform, type Readable } from 'node:stream';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
-import { getProxyUrl, HttpClient } from '@actions/http-client';
 
-const USER_AGENT = 'oidc-aws-credentials';
+export const USER_AGENT = 'oidc-aws-credentials';
 
 /** Neither service answers with more than a few KiB; anything past this is not theirs. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -29,15 +29,18 @@ export function applyProxyInputs(proxy: { httpProxy?: string; noProxy?: string }
   }
 }
 
-/** A Node HTTP(S) agent that tunnels through the proxy for this URL, or undefined when none applies. */
-export function proxyAgentFor(url: string): Agent | undefined {
-  if (!getProxyUrl(url)) return undefined;
-  const agent = new HttpClient(USER_AGENT).getAgent(url);
-  // The AWS SDK takes an agent only if it is an https.Agent or has destroy(); otherwise it
-  // treats it as options and builds its own agent, bypassing the proxy. The tunnelling
-  // agent (declared an http.Agent) has no destroy() and pools nothing, so a no-op does.
-  if (typeof (agent as Partial<Agent>).destroy !== 'function') agent.destroy = () => undefined;
-  return agent;
+/** The variables that can name a proxy for a URL of this scheme (either case, as the toolkit reads them). */
+const proxyVariables = (url: string): string[] =>
+  new URL(url).protocol === 'https:' ? ['https_proxy', 'HTTPS_PROXY'] : ['http_proxy', 'HTTP_PROXY'];
+
+/**
+ * A Node HTTP(S) agent that tunnels through the proxy for this URL, or undefined when none
+ * applies. Without a proxy variable this settles at once and loads nothing.
+ */
+export async function proxyAgentFor(url: string, env: NodeJS.ProcessEnv = process.env): Promise<Agent | undefined> {
+  if (!proxyVariables(url).some((name) => env[name])) return undefined;
+  const { tunnellingAgentFor } = await import('./proxy-agent.ts');
+  return tunnellingAgentFor(url);
 }
 
 /**
@@ -126,26 +129,29 @@ export function httpGet(url: string, headers: Record<string, string>, timeoutMs:
   const target = new URL(url);
   const signal = AbortSignal.timeout(timeoutMs);
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
-  return new Promise((resolve, reject) => {
-    const fail = (error: unknown): void => reject(signal.aborted ? timeoutError(timeoutMs) : error);
-    const request = send(
-      target,
-      { method: 'GET', headers: { 'user-agent': USER_AGENT, ...headers }, agent: proxyAgentFor(url) ?? false, signal },
-      (response) => {
-        const status = response.statusCode ?? 0;
-        if (status < 200 || status > 299) {
-          response.destroy();
-          return resolve({ status, body: '' });
-        }
-        readBody(response).then(
-          (body) => resolve({ status, body }),
-          (error: unknown) => fail(Object.assign(error as Error, { httpStatus: status }))
+  return proxyAgentFor(url).then(
+    (proxy) =>
+      new Promise((resolve, reject) => {
+        const fail = (error: unknown): void => reject(signal.aborted ? timeoutError(timeoutMs) : error);
+        const request = send(
+          target,
+          { method: 'GET', headers: { 'user-agent': USER_AGENT, ...headers }, agent: proxy ?? false, signal },
+          (response) => {
+            const status = response.statusCode ?? 0;
+            if (status < 200 || status > 299) {
+              response.destroy();
+              return resolve({ status, body: '' });
+            }
+            readBody(response).then(
+              (body) => resolve({ status, body }),
+              (error: unknown) => fail(Object.assign(error as Error, { httpStatus: status }))
+            );
+          }
         );
-      }
-    );
-    request.on('error', fail);
-    request.end();
-  });
+        request.on('error', fail);
+        request.end();
+      })
+  );
 }
 
 async function readBody(response: IncomingMessage): Promise<string> {

@@ -1,21 +1,25 @@
 // Entry point of the main step: wires the real runner, environment and clock into mainStep.
-import * as core from '@actions/core';
 import { mainStep } from './main-step.ts';
-
-/** The summary is a courtesy: a runner without GITHUB_STEP_SUMMARY must not fail the step. */
-async function summarise(markdown: string): Promise<void> {
-  if (!process.env.GITHUB_STEP_SUMMARY) return;
-  await core.summary.addRaw(markdown).write();
-}
+import * as commands from './workflow-commands.ts';
 
 await mainStep({
-  input: (name: string): string => core.getInput(name),
+  input: (name: string): string => commands.getInput(name),
   env: process.env,
-  runner: core,
+  runner: {
+    setSecret: (secret) => commands.setSecret(secret),
+    exportVariable: (name, value) => commands.exportVariable(name, value),
+    setOutput: (name, value) => commands.setOutput(name, value),
+    saveState: (name, value) => commands.saveState(name, value),
+    info: (message) => commands.info(message),
+    warning: (message) => commands.warning(message),
+    debug: (message) => commands.debug(message),
+    setFailed: (message) => commands.setFailed(message)
+  },
   clock: {
     now: () => Date.now(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     random: Math.random
   },
-  summarise
+  // The summary is a courtesy: a runner without GITHUB_STEP_SUMMARY must not fail the step.
+  summarise: (markdown) => commands.appendSummary(markdown)
 });

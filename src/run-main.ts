@@ -66,7 +66,7 @@ export async function runMain(dependencies: MainDependencies): Promise<void> {
   // connection opens and the AWS SDK loads while it is in flight.
   const stsUrl = transport.stsEndpoint ?? `https://${transport.stsHost}`;
   runner.debug(`STS endpoint: ${stsUrl} (partition ${transport.partition})`);
-  const proxyAgent = proxyAgentFor(stsUrl);
+  const proxyAgent = await proxyAgentFor(stsUrl);
   const source = credentialSourceFor({
     settings,
     env,
