@@ -4,7 +4,7 @@
  */
 import { ActionError } from './errors.ts';
 
-/** Returns an input's trimmed value, '' when it was not given (as @actions/core's getInput). */
+/** Returns an input's trimmed value, '' when it was not given (as getInput in workflow-commands.ts). */
 export type InputReader = (name: string) => string;
 
 export function required(input: InputReader, name: string): string {

@@ -11,7 +11,7 @@ import { ActionError } from './errors.ts';
 import type { OutputSettings, RoleTarget } from './settings.ts';
 import type { IssuedCredentials } from './sts-types.ts';
 
-/** The runner commands publishing needs (a subset of @actions/core), injectable for tests. */
+/** The runner commands publishing needs (workflow-commands.ts in a step), injectable for tests. */
 export interface RunnerCommands {
   setSecret(value: string): void;
   exportVariable(name: string, value: string): void;

@@ -2,7 +2,7 @@
  * Properties of the credential boundary for arbitrary outside text: STS error codes and
  * messages, every claim of the token, socket and proxy error text, and the contents of
  * the AWS profile files. The main step runs in process (the token from a file, nock for
- * STS) with a runner that prints as @actions/core does; its output is read by the
+ * STS) with the runner commands main.ts uses, printing to a string; its output is read by the
  * emulator's renderer, which follows the runner's command rules.
  * Seeded: every run of the suite checks the same cases.
  */
@@ -23,7 +23,7 @@ import {
 } from '../../src/aws-profile-files.ts';
 import { ActionError } from '../../src/errors.ts';
 import { mainStep } from '../../src/main-step.ts';
-import { escapeData } from '../../src/workflow-commands.ts';
+import { debug, escapeData, info, setFailed, setSecret, warning } from '../../src/workflow-commands.ts';
 
 const RUNS = { seed: 20261126, numRuns: 1000 };
 // Plain HTTP on loopback: no early TLS connection is opened for a run that nock answers.
@@ -127,11 +127,13 @@ function mockServices(claims: Record<string, string>, behaviour: Behaviour): str
   return token;
 }
 
-/** Runs the main step; returns its stdout as @actions/core would have printed it, and its summary. */
+/** Runs the main step; returns what main's runner commands printed, and its summary. */
 async function runStep(inputs: Record<string, string>): Promise<{ stdout: string; summary: string }> {
   let stdout = '';
   let summary = '';
-  const print = (line: string) => void (stdout += `${line}\n`);
+  const print = (text: string) => void (stdout += text);
+  // setFailed sets the exit code a failed step ends with; the test process keeps its own.
+  const exitCode = process.exitCode;
   await mainStep({
     input: (name) =>
       ({
@@ -147,18 +149,19 @@ async function runStep(inputs: Record<string, string>): Promise<{ stdout: string
       GITHUB_RUN_ATTEMPT: '1'
     },
     runner: {
-      setSecret: (value) => print(`::add-mask::${escapeData(value)}`),
+      setSecret: (value) => setSecret(value, print),
       exportVariable: () => undefined,
       setOutput: () => undefined,
       saveState: () => undefined,
-      info: print,
-      warning: (message) => print(`::warning::${escapeData(message)}`),
-      debug: (message) => print(`::debug::${escapeData(message)}`),
-      setFailed: (message) => print(`::error::${escapeData(message)}`)
+      info: (message) => info(message, print),
+      warning: (message) => warning(message, print),
+      debug: (message) => debug(message, print),
+      setFailed: (message) => setFailed(message, print)
     },
     clock: { now: () => Date.parse('2026-11-26T02:00:00Z'), sleep: async () => {}, random: () => 0.5 },
     summarise: async (markdown) => void (summary += markdown)
   });
+  process.exitCode = exitCode;
   return { stdout, summary };
 }
 
