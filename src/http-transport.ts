@@ -35,12 +35,15 @@ const proxyVariables = (url: string): string[] =>
 
 /**
  * A Node HTTP(S) agent that tunnels through the proxy for this URL, or undefined when none
- * applies. Without a proxy variable this settles at once and loads nothing.
+ * applies. Undefined at once when no proxy variable is set: the usual case loads nothing
+ * and waits for nothing. Otherwise a promise, as the proxy code loads on demand.
  */
-export async function proxyAgentFor(url: string, env: NodeJS.ProcessEnv = process.env): Promise<Agent | undefined> {
+export function proxyAgentFor(
+  url: string,
+  env: NodeJS.ProcessEnv = process.env
+): Promise<Agent | undefined> | undefined {
   if (!proxyVariables(url).some((name) => env[name])) return undefined;
-  const { tunnellingAgentFor } = await import('./proxy-agent.ts');
-  return tunnellingAgentFor(url);
+  return import('./proxy-agent.ts').then(({ tunnellingAgentFor }) => tunnellingAgentFor(url));
 }
 
 /**
@@ -126,32 +129,43 @@ export interface HttpResponse {
  * their system error code.
  */
 export function httpGet(url: string, headers: Record<string, string>, timeoutMs: number): Promise<HttpResponse> {
-  const target = new URL(url);
   const signal = AbortSignal.timeout(timeoutMs);
+  const proxy = proxyAgentFor(url);
+  // Without a proxy the request leaves in this tick, ahead of anything the caller starts next.
+  return proxy
+    ? proxy.then((agent) => get(url, headers, timeoutMs, signal, agent))
+    : get(url, headers, timeoutMs, signal);
+}
+
+function get(
+  url: string,
+  headers: Record<string, string>,
+  timeoutMs: number,
+  signal: AbortSignal,
+  proxy?: Agent
+): Promise<HttpResponse> {
+  const target = new URL(url);
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
-  return proxyAgentFor(url).then(
-    (proxy) =>
-      new Promise((resolve, reject) => {
-        const fail = (error: unknown): void => reject(signal.aborted ? timeoutError(timeoutMs) : error);
-        const request = send(
-          target,
-          { method: 'GET', headers: { 'user-agent': USER_AGENT, ...headers }, agent: proxy ?? false, signal },
-          (response) => {
-            const status = response.statusCode ?? 0;
-            if (status < 200 || status > 299) {
-              response.destroy();
-              return resolve({ status, body: '' });
-            }
-            readBody(response).then(
-              (body) => resolve({ status, body }),
-              (error: unknown) => fail(Object.assign(error as Error, { httpStatus: status }))
-            );
-          }
+  return new Promise((resolve, reject) => {
+    const fail = (error: unknown): void => reject(signal.aborted ? timeoutError(timeoutMs) : error);
+    const request = send(
+      target,
+      { method: 'GET', headers: { 'user-agent': USER_AGENT, ...headers }, agent: proxy ?? false, signal },
+      (response) => {
+        const status = response.statusCode ?? 0;
+        if (status < 200 || status > 299) {
+          response.destroy();
+          return resolve({ status, body: '' });
+        }
+        readBody(response).then(
+          (body) => resolve({ status, body }),
+          (error: unknown) => fail(Object.assign(error as Error, { httpStatus: status }))
         );
-        request.on('error', fail);
-        request.end();
-      })
-  );
+      }
+    );
+    request.on('error', fail);
+    request.end();
+  });
 }
 
 async function readBody(response: IncomingMessage): Promise<string> {

@@ -79,7 +79,9 @@ export async function runMain(dependencies: MainDependencies): Promise<void> {
   });
   source.prefetch(deadline - clock.now());
   const agent = proxyAgent ?? preconnectedAgent(stsUrl, REQUEST_TIMEOUTS.connectMs);
-  void loadSts().catch(() => undefined);
+  // Node opens a socket on the next tick, and loading the SDK blocks for tens of ms: load
+  // it once both connections have really started, so their handshakes wait for nothing.
+  setImmediate(() => void loadSts().catch(() => undefined));
 
   const roles: AssumedRole[] = [];
   for (const target of targets) {
