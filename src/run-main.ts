@@ -81,7 +81,12 @@ export async function runMain(dependencies: MainDependencies): Promise<void> {
   const agent = proxyAgent ?? preconnectedAgent(stsUrl, REQUEST_TIMEOUTS.connectMs);
   // Node opens a socket on the next tick, and loading the SDK blocks for tens of ms: load
   // it once both connections have really started, so their handshakes wait for nothing.
-  setImmediate(() => void loadSts().catch(() => undefined));
+  setImmediate(
+    () =>
+      void loadSts()
+        .then((sts) => sts.warmUp(transport.region))
+        .catch(() => undefined)
+  );
 
   const roles: AssumedRole[] = [];
   for (const target of targets) {

@@ -30,6 +30,24 @@ function clientFor(request: AssumeRoleRequest, credentials?: SigningCredentials)
   });
 }
 
+/**
+ * Run while the token is in flight: the SDK reads the shared config files (~/.aws/config,
+ * credentials) and resolves its settings on a client's first call. Asking a throwaway
+ * client for those settings now leaves the files read (the SDK keeps them per path) and
+ * the code warm, so the real call starts sooner once the token is in.
+ */
+export async function warmUp(region: string): Promise<void> {
+  const client = new STSClient({ region, maxAttempts: 1 });
+  try {
+    const { userAgentAppId, retryMode, authSchemePreference } = client.config;
+    const settle = (setting: unknown): unknown =>
+      typeof setting === 'function' ? (setting as () => unknown)() : setting;
+    await Promise.all([userAgentAppId, retryMode, authSchemePreference].map(settle));
+  } finally {
+    client.destroy();
+  }
+}
+
 const sessionPolicies = (request: AssumeRoleRequest) => ({
   DurationSeconds: request.durationSeconds,
   ...(request.policy ? { Policy: request.policy } : {}),
