@@ -37,7 +37,7 @@ function clientFor(request: AssumeRoleRequest, credentials?: SigningCredentials)
  * the code warm, so the real call starts sooner once the token is in.
  */
 export async function warmUp(region: string): Promise<void> {
-  const client = new STSClient({ region, maxAttempts: 1 });
+  const client = new STSClient({ region, ignoreConfiguredEndpointUrls: true, maxAttempts: 1 });
   try {
     const { userAgentAppId, retryMode, authSchemePreference } = client.config;
     const settle = (setting: unknown): unknown =>
