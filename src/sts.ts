@@ -39,10 +39,12 @@ function clientFor(request: AssumeRoleRequest, credentials?: SigningCredentials)
 export async function warmUp(region: string): Promise<void> {
   const client = new STSClient({ region, ignoreConfiguredEndpointUrls: true, maxAttempts: 1 });
   try {
-    const { userAgentAppId, retryMode, authSchemePreference } = client.config;
+    // Two settings that only read the files: retryMode could, with defaults_mode = auto,
+    // ask the instance metadata service, which a failed step should not wait for.
+    const { userAgentAppId, authSchemePreference } = client.config;
     const settle = (setting: unknown): unknown =>
       typeof setting === 'function' ? (setting as () => unknown)() : setting;
-    await Promise.all([userAgentAppId, retryMode, authSchemePreference].map(settle));
+    await Promise.all([userAgentAppId, authSchemePreference].map(settle));
   } finally {
     client.destroy();
   }
