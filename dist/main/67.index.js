@@ -1,0 +1,1 @@
+export const id=67;export const ids=[67];export const modules={9067:(t,n,e)=>{e.r(n),e.d(n,{tunnellingAgentFor:()=>s});var o=e(4942),r=e(8427);function s(t){if(!(0,o.s_)(t))return;const n=new o.Qq(r._O).getAgent(t);return"function"!=typeof n.destroy&&(n.destroy=()=>{}),n}}};
