@@ -6,17 +6,22 @@
  * AWS_EC2_METADATA_SERVICE_ENDPOINT and AWS_CONTAINER_CREDENTIALS_FULL_URI.
  */
 import { randomBytes } from 'node:crypto';
-import { startLocalServer, type Handler } from './http-server.ts';
+import { startLocalServer, trickle, type Handler } from './http-server.ts';
 import type { IssuedSession, StsStub } from './sts-stub.ts';
 
 export interface HostCredentialsService {
   url: string;
-  /** Every request seen: method, path, and whether it carried the required token. */
-  requests: { method: string; path: string; authorized: boolean }[];
+  /** Every request seen: method, path, whether it carried the required token, and its Authorization header. */
+  requests: { method: string; path: string; authorized: boolean; authorization?: string }[];
   /** The sessions handed out, in order. */
   handedOut: IssuedSession[];
   /** Answer every credentials request with this HTTP status instead (e.g. 404: no role attached). */
   failWith?: number;
+  /**
+   * Answer every request (IMDS: the session token too) with headers, then a byte every
+   * half second, never finishing: a service that hangs without tripping an idle timeout.
+   */
+  hang?: boolean;
   close(): Promise<void>;
 }
 
@@ -48,6 +53,10 @@ export async function startInstanceMetadata(sts: StsStub, instanceRoleArn: strin
       response.writeHead(status, { 'content-type': type });
       response.end(text);
     };
+    if (service.hang) {
+      service.requests.push({ method: request.method ?? '', path, authorized: false });
+      return trickle(response, 200, 'text/plain', 500);
+    }
     if (path === '/latest/api/token') {
       const ttl = Number(request.headers['x-aws-ec2-metadata-token-ttl-seconds']);
       service.requests.push({ method: request.method ?? '', path, authorized: true });
@@ -87,7 +96,12 @@ export async function startContainerCredentials(
   const path = '/v2/credentials/task-1234';
   const handler: Handler = (request, _body, response) => {
     const authorized = authorizationToken === undefined || request.headers.authorization === authorizationToken;
-    service.requests.push({ method: request.method ?? '', path: request.url ?? '/', authorized });
+    service.requests.push({
+      method: request.method ?? '',
+      path: request.url ?? '/',
+      authorized,
+      ...(request.headers.authorization === undefined ? {} : { authorization: request.headers.authorization })
+    });
     const json = (status: number, value: unknown): void => {
       response.writeHead(status, { 'content-type': 'application/json' });
       response.end(JSON.stringify(value));

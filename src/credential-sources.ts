@@ -4,9 +4,12 @@
  * call, renews its own proof and explains its own failures.
  */
 import { resolve } from 'node:path';
+import { profileFilesFrom } from './aws-profile-files.ts';
+import { ActionError } from './errors.ts';
 import { describeChainingFailure, describeWebIdentityFailure, type StsFailureContext } from './diagnosis.ts';
 import { readRegularFile } from './aws-profile-files.ts';
 import { oidcTokenServiceFrom } from './oidc-token.ts';
+import { DEFAULT_REFRESH_PROFILE } from './refresh-files.ts';
 import { REQUEST_TIMEOUTS, retryPolicyFor, type RetryClock } from './retry.ts';
 import type { Settings } from './settings.ts';
 import type { AssumeRoleRequest, IssuedCredentials, SigningCredentials } from './sts-types.ts';
@@ -74,17 +77,81 @@ export function credentialSourceFor(deps: SourceDependencies): CredentialSource 
       return webIdentitySource(tokens, identity.audience);
     }
     case 'role-chaining':
-      return env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
-        ? environmentKeysSource(
-            {
-              accessKeyId: env.AWS_ACCESS_KEY_ID,
-              secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
-              ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {})
-            },
-            deps.mask
-          )
-        : runnerIdentitySource(deps);
+      if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
+        if (settings.outputs.refreshCredentials) throw new ActionError(KEYS_CANNOT_BE_REDONE);
+        return environmentKeysSource(
+          {
+            accessKeyId: env.AWS_ACCESS_KEY_ID,
+            secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+            ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {})
+          },
+          deps.mask
+        );
+      }
+      if (settings.outputs.refreshCredentials) checkChainStartIsNotOwnProfile(settings, env);
+      return runnerIdentitySource(deps);
   }
+}
+
+const KEYS_CANNOT_BE_REDONE =
+  'Input refresh-credentials cannot redo a role-chaining that starts from keys in the environment ' +
+  '(AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY): later steps get them blanked, and they expire with the session ' +
+  'that made them; give the earlier step refresh-credentials too (its profile, named by AWS_PROFILE, then ' +
+  "starts the chain), or chain from the runner's own AWS identity";
+
+/** The helper would start its chain from the very profile it serves, and call itself. */
+function checkChainStartIsNotOwnProfile(settings: Settings, env: NodeJS.ProcessEnv): void {
+  const written = settings.identity.targets[0]?.profile ?? DEFAULT_REFRESH_PROFILE;
+  if (env.AWS_PROFILE === written) {
+    throw new ActionError(
+      `Input refresh-credentials with role-chaining would write the profile ${written} that AWS_PROFILE names as ` +
+        'the start of the chain, so its helper would call itself: set aws-profile to another name'
+    );
+  }
+}
+
+/**
+ * What the SDK's providers read from the environment to find the runner's own identity.
+ * refresh-credentials keeps main's values for the helper, which a tool may start with
+ * another environment (or none), so that it redoes the same chain from the same start.
+ */
+const CHAIN_START_VARIABLES = [
+  'AWS_PROFILE',
+  'AWS_CONFIG_FILE',
+  'AWS_SHARED_CREDENTIALS_FILE',
+  'AWS_WEB_IDENTITY_TOKEN_FILE',
+  'AWS_ROLE_ARN',
+  'AWS_ROLE_SESSION_NAME',
+  'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+  'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+  'AWS_CONTAINER_AUTHORIZATION_TOKEN',
+  'AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE',
+  'AWS_EC2_METADATA_DISABLED',
+  'AWS_EC2_METADATA_SERVICE_ENDPOINT',
+  'AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE',
+  'AWS_EC2_METADATA_V1_DISABLED'
+] as const;
+const KEY_VARIABLES = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN'];
+
+/** Main: where the chain started, pinned (the profile files as paths, not via HOME). */
+export function chainStartFrom(env: NodeJS.ProcessEnv): Record<string, string> {
+  const files = profileFilesFrom(env);
+  const pinned: Record<string, string> = {
+    AWS_CONFIG_FILE: files.config,
+    AWS_SHARED_CREDENTIALS_FILE: files.credentials
+  };
+  for (const name of CHAIN_START_VARIABLES) if (env[name]) pinned[name] ??= env[name];
+  return pinned;
+}
+
+/**
+ * The helper: the environment main chained from, in place of its own (the SDK's providers
+ * read process.env). Keys are removed: the chain never starts from whatever keys the
+ * tool that started the helper holds.
+ */
+export function useChainStart(env: NodeJS.ProcessEnv, chainStart: Record<string, string>): void {
+  for (const name of [...CHAIN_START_VARIABLES, ...KEY_VARIABLES]) delete env[name];
+  for (const name of CHAIN_START_VARIABLES) if (chainStart[name]) env[name] = chainStart[name];
 }
 
 /** configure-aws-credentials drops these silently on this path; we say so once. */
@@ -180,6 +247,7 @@ function runnerIdentitySource(deps: SourceDependencies): CredentialSource {
             ...(deps.settings.transport.stsEndpoint ? { stsEndpoint: deps.settings.transport.stsEndpoint } : {}),
             requestTimeoutMs: REQUEST_TIMEOUTS.connectMs,
             remainingMs,
+            deadlineSeconds: deps.settings.requests.timeoutSeconds,
             ...(deps.agent ? { agent: deps.agent } : {}),
             mask: deps.mask
           })

@@ -12,7 +12,11 @@ import { readRegularFile, writeFileAtomic } from './aws-profile-files.ts';
 import type { ProcessCredentials } from './credential-process.ts';
 import { ActionError } from './errors.ts';
 import type { OidcTokenService } from './oidc-token.ts';
+import type { SessionTag } from './session-tags.ts';
 import type { RoleTarget, Settings } from './settings.ts';
+
+/** The profile later steps use (via AWS_PROFILE) when the user names none. */
+export const DEFAULT_REFRESH_PROFILE = 'oidc-aws-credentials';
 
 const FOLDER_PREFIX = 'oidc-aws-credentials-refresh-';
 const PARAMS_FILE = 'params.json';
@@ -28,6 +32,14 @@ export interface RefreshParams {
   sessionName: string;
   /** GitHub's token service (URL and bearer, a secret); absent with a token file. */
   tokenService?: OidcTokenService;
+  /** role-chaining: main's session tags, sent again with every AssumeRole. */
+  sessionTags?: SessionTag[];
+  /**
+   * role-chaining: the environment main's chain started from (the runner's own identity:
+   * profile, IRSA, container or instance), which the helper uses instead of its own.
+   * May hold a container authorization token: a secret, like the bearer.
+   */
+  chainStart?: Record<string, string>;
 }
 
 export function createRefreshFolder(runnerTemp: string | undefined): string {

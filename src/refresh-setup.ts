@@ -6,13 +6,14 @@
  */
 import nodePath from 'node:path';
 import { credentialProcessLine } from './credential-process.ts';
+import { chainStartFrom } from './credential-sources.ts';
 import { oidcTokenServiceFrom } from './oidc-token.ts';
 import { createRefreshFolder, writeCachedCredentials, writeRefreshParams } from './refresh-files.ts';
+import type { SessionTag } from './session-tags.ts';
 import type { RoleTarget, Settings } from './settings.ts';
 import type { IssuedCredentials } from './sts-types.ts';
 
-/** The profile later steps use (via AWS_PROFILE) when the user names none. */
-export const DEFAULT_REFRESH_PROFILE = 'oidc-aws-credentials';
+export { DEFAULT_REFRESH_PROFILE } from './refresh-files.ts';
 
 export interface RefreshSetup {
   folder: string;
@@ -24,6 +25,8 @@ export interface RefreshSetupOptions {
   settings: Settings;
   env: NodeJS.ProcessEnv;
   sessionName: string;
+  /** Sent with AssumeRole (role-chaining) on every refresh, as main sent them. */
+  sessionTags: SessionTag[];
   roles: { profile: string; target: RoleTarget; credentials: IssuedCredentials }[];
   /** The Node that runs this step, and this action's dist folder. */
   nodePath: string;
@@ -54,7 +57,10 @@ export function setUpRefresh(options: RefreshSetupOptions): RefreshSetup {
     },
     targets: Object.fromEntries(options.roles.map(({ profile, target }) => [profile, target])),
     sessionName: options.sessionName,
-    ...(identity.source === 'github-oidc' ? { tokenService: oidcTokenServiceFrom(env) } : {})
+    ...(identity.source === 'github-oidc' ? { tokenService: oidcTokenServiceFrom(env) } : {}),
+    ...(identity.source === 'role-chaining'
+      ? { sessionTags: options.sessionTags, chainStart: chainStartFrom(env) }
+      : {})
   });
   for (const { profile, credentials } of options.roles) {
     writeCachedCredentials(folder, profile, {

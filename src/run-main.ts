@@ -16,7 +16,7 @@ import { DEFAULT_REFRESH_PROFILE, setUpRefresh } from './refresh-setup.ts';
 import { REQUEST_TIMEOUTS, retryPolicyFor, type RetryClock } from './retry.ts';
 import { runContextFrom } from './run-context.ts';
 import { renderSessionName } from './session-name.ts';
-import { defaultSessionTags } from './session-tags.ts';
+import { defaultSessionTags, type SessionTag } from './session-tags.ts';
 import { readSettings, type InputReader, type Settings, type TransportSettings } from './settings.ts';
 import { successSummary } from './summary.ts';
 
@@ -109,7 +109,7 @@ export async function runMain(dependencies: MainDependencies): Promise<void> {
   }
   checkAllowedAccounts(outputs, roles);
   const refresh = outputs.refreshCredentials
-    ? refreshFor(dependencies, settings, sessionName, roles, wanted.targets[0]!.profile === undefined)
+    ? refreshFor(dependencies, settings, { sessionName, sessionTags }, roles, wanted.targets[0]!.profile === undefined)
     : undefined;
   publishCredentials(
     runner,
@@ -154,7 +154,7 @@ export async function runMain(dependencies: MainDependencies): Promise<void> {
 function refreshFor(
   { env, runner, clock, process: host }: MainDependencies,
   settings: Settings,
-  sessionName: string,
+  { sessionName, sessionTags }: { sessionName: string; sessionTags: SessionTag[] },
   roles: AssumedRole[],
   exportProfile: boolean
 ): RefreshPublishing {
@@ -164,6 +164,7 @@ function refreshFor(
     settings,
     env,
     sessionName,
+    sessionTags,
     roles: roles.map(({ target, credentials }) => ({ profile: target.profile!, target, credentials })),
     nodePath: running.execPath,
     distFolder: dirname(dirname(running.entry)),

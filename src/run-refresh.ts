@@ -9,7 +9,7 @@ import nodePath from 'node:path';
 import type { ProcessCredentials } from './credential-process.ts';
 import { ActionError } from './errors.ts';
 import { applyProxyInputs } from './http-transport.ts';
-import { credentialSourceFor } from './credential-sources.ts';
+import { credentialSourceFor, useChainStart } from './credential-sources.ts';
 import { obtainCredentials } from './obtain-credentials.ts';
 import {
   freshCachedCredentials,
@@ -74,6 +74,8 @@ async function assume(
   env: NodeJS.ProcessEnv
 ): Promise<ProcessCredentials> {
   const { settings } = params;
+  // A chain starts where main's did, whatever environment the tool that started us has.
+  if (params.chainStart) useChainStart(env, params.chainStart);
   applyProxyInputs(settings.transport, env);
   // The same source main used, built from main's settings; the token request comes from
   // the params, as the environment of whatever started this helper may not have it.
@@ -97,8 +99,8 @@ async function assume(
     session: settings.identity.session,
     transport: settings.transport,
     source,
-    // Only AssumeRole carries session tags; refresh-credentials is web identity only.
-    sessionTags: [],
+    // Main's tags (role-chaining: AssumeRole carries them); web identity takes none.
+    sessionTags: params.sessionTags ?? [],
     policy: retryPolicyFor(settings.requests),
     deadline,
     explain: { audience: settings.identity.audience, nameProfile: false },

@@ -7,7 +7,7 @@
  * when nothing else is configured. Loaded on this path only (a separate chunk): the
  * SDK's providers never weigh on the OIDC path.
  */
-import type { Agent as HttpAgent } from 'node:http';
+import { globalAgent, type Agent as HttpAgent } from 'node:http';
 import type { Agent as HttpsAgent } from 'node:https';
 import { fromHttp, fromIni, fromInstanceMetadata, fromTokenFile } from '@aws-sdk/credential-providers';
 import { ActionError } from './errors.ts';
@@ -28,6 +28,8 @@ export interface RunnerIdentityOptions {
   requestTimeoutMs: number;
   /** What is left before action-timeout-s: the whole search is raced against it. */
   remainingMs: number;
+  /** action-timeout-s, for the error when the search outlives it. */
+  deadlineSeconds: number;
   agent?: unknown;
   /** Announces a secret to the runner's masker. */
   mask(secret: string): void;
@@ -128,6 +130,16 @@ export async function findRunnerIdentity(options: RunnerIdentityOptions): Promis
   try {
     credentials = await Promise.race([candidate.load(), deadline]);
   } catch (error) {
+    if (error instanceof DeadlinePassed) {
+      // The instance metadata requests go through Node's global agent and take no abort
+      // signal: ending its sockets stops a service that never finishes its answer, so the
+      // step exits now rather than whenever that service lets go.
+      globalAgent.destroy();
+      throw new ActionError(
+        `Input role-chaining: ${candidate.source} had not answered when action-timeout-s ` +
+          `(${options.deadlineSeconds} s) ran out: ${candidate.fix}, or raise action-timeout-s`
+      );
+    }
     const why = failureCode(error);
     if (candidate.source.startsWith('the EC2 instance profile')) {
       throw new ActionError(
@@ -158,7 +170,6 @@ class DeadlinePassed extends Error {}
  * error name. Its message is the SDK's (and the service's) text, so it is not shown.
  */
 function failureCode(error: unknown): string {
-  if (error instanceof DeadlinePassed) return 'still waiting at the action-timeout-s deadline';
   const details = (error ?? {}) as { name?: unknown; code?: unknown; statusCode?: unknown; message?: unknown };
   if (typeof details.statusCode === 'number') return `HTTP ${details.statusCode}`;
   if (typeof details.code === 'string' && /^E[A-Z]{2,20}$/.test(details.code)) return details.code;

@@ -146,7 +146,7 @@ export function readSettings(input: InputReader, env: NodeJS.ProcessEnv = {}): S
   const httpProxy = parseProxyUrl(input('http-proxy'));
   // With profiles, later steps pick credentials by profile, so the environment is left alone by default.
   const writesProfiles = targets.some((target) => target.profile !== undefined);
-  const refreshCredentials = readRefreshCredentials(input, source);
+  const refreshCredentials = readRefreshCredentials(input);
   const envCredentials = booleanInput(input, 'output-env-credentials', !writesProfiles && !refreshCredentials);
   if (refreshCredentials && envCredentials) {
     throw new ActionError(
@@ -287,15 +287,10 @@ function readCredentialSource(
   return 'role-chaining';
 }
 
-function readRefreshCredentials(input: InputReader, source: CredentialSource): boolean {
-  const refresh = booleanInput(input, 'refresh-credentials', false);
-  if (refresh && source === 'role-chaining') {
-    throw new ActionError(
-      'Input refresh-credentials cannot be used with role-chaining: the refresh helper renews web identity ' +
-        'sessions only and cannot redo a chain; assume the role directly with the OIDC token'
-    );
-  }
-  return refresh;
+function readRefreshCredentials(input: InputReader): boolean {
+  // With role-chaining, whether the helper can redo the chain depends on where it starts:
+  // credentialSourceFor decides (and refuses) that, before any request.
+  return booleanInput(input, 'refresh-credentials', false);
 }
 
 function parseProxyUrl(value: string): string | undefined {

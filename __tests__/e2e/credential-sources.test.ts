@@ -3,7 +3,8 @@
  * own AWS identity: instance metadata, container credentials, IRSA) and web-identity-token-file.
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEMO_ROLE_ARN, startEmulation, type Emulation } from '../../emulator/emulation.ts';
 import { startContainerCredentials, startInstanceMetadata } from '../../emulator/host-credentials.ts';
@@ -186,6 +187,91 @@ describe("role-chaining from the runner's own AWS identity", () => {
       await endpoint.close();
     }
   });
+
+  // The SDK resolves AWS_CONTAINER_CREDENTIALS_RELATIVE_URI against 169.254.170.2 (the ECS
+  // agent's address) only, so it cannot point at a server on 127.0.0.1: the relative form
+  // is not tested here. The full URI takes the same provider and answer.
+  it('starts from ECS or CodeBuild container credentials (a full URI on 127.0.0.1, no authorization token)', async () => {
+    const endpoint = await startContainerCredentials(emulation.sts, `arn:aws:iam::${RUNNER_ACCOUNT}:role/runner-task`);
+    try {
+      trustRunner('runner-task');
+      const job = emulation.job({
+        idTokenPermission: false,
+        env: { AWS_CONTAINER_CREDENTIALS_FULL_URI: endpoint.fullUri }
+      });
+      const main = await job.uses(chainInputs());
+      expect(main.exitCode).toBe(0);
+      expect(main.log).toContain(
+        'Chaining from the container credentials of ECS or CodeBuild (AWS_CONTAINER_CREDENTIALS_…_URI)'
+      );
+      expect(endpoint.requests).toEqual([{ method: 'GET', path: '/v2/credentials/task-1234', authorized: true }]);
+      expect(assumeRoleRequests()).toHaveLength(1);
+      expect((await identity(job)).Arn).toBe('arn:aws:sts::210987654321:assumed-role/deployer/gha-4242-1');
+      const task = endpoint.handedOut[0]!;
+      for (const secret of [task.accessKeyId, task.secretAccessKey, task.sessionToken]) {
+        expect(main.raw.split('\n').filter((line) => line.includes(secret))).toEqual([`::add-mask::${secret}`]);
+      }
+    } finally {
+      await endpoint.close();
+    }
+  });
+
+  it('starts from a named profile (AWS_PROFILE) with static keys in the shared credentials file', async () => {
+    trustRunner('runner-profile');
+    const keys = emulation.sts.issue(`arn:aws:iam::${RUNNER_ACCOUNT}:role/runner-profile`, 'ci-machine');
+    const files = mkdtempSync(join(tmpdir(), 'aws-files-'));
+    writeFileSync(
+      join(files, 'credentials'),
+      `[other]\naws_access_key_id = AKIAOTHER\naws_secret_access_key = other\n\n[ci]\n` +
+        `aws_access_key_id = ${keys.accessKeyId}\naws_secret_access_key = ${keys.secretAccessKey}\n` +
+        `aws_session_token = ${keys.sessionToken}\n`
+    );
+    const job = emulation.job({
+      idTokenPermission: false,
+      env: {
+        AWS_PROFILE: 'ci',
+        AWS_SHARED_CREDENTIALS_FILE: join(files, 'credentials'),
+        AWS_CONFIG_FILE: join(files, 'config'),
+        AWS_EC2_METADATA_DISABLED: 'true'
+      }
+    });
+    const main = await job.uses(chainInputs({ 'output-env-credentials': 'true' }));
+    expect(main.exitCode).toBe(0);
+    expect(main.log).toContain('Chaining from the AWS profile "ci" (AWS_PROFILE)');
+    const signedWith = emulation.sts.requests.find((request) => request.action === 'AssumeRole');
+    expect(signedWith?.status).toBe(200);
+    // The exported keys, not the profile (the SDK warns when both are set).
+    const exportedIdentity = await job.run(process.execPath, [CONSUMER, emulation.sts.url], { AWS_PROFILE: '' });
+    expect((JSON.parse(exportedIdentity.raw) as { Arn: string }).Arn).toBe(
+      'arn:aws:sts::210987654321:assumed-role/deployer/gha-4242-1'
+    );
+    expect(main.raw).toContain(`::add-mask::${keys.secretAccessKey}`);
+  });
+
+  it('cuts off an instance metadata service that never finishes answering at action-timeout-s, naming both', async () => {
+    const imds = await startInstanceMetadata(emulation.sts, `arn:aws:iam::${RUNNER_ACCOUNT}:role/runner-instance`);
+    imds.hang = true;
+    try {
+      const job = emulation.job({
+        idTokenPermission: false,
+        env: { AWS_EC2_METADATA_SERVICE_ENDPOINT: imds.url },
+        // A step still running long after the deadline is killed (exit code null) and fails the test.
+        killAfterMs: 20_000
+      });
+      const main = await job.uses(chainInputs({ 'action-timeout-s': '10' }));
+      expect(main.exitCode).toBe(1);
+      expect(main.log.at(-1)).toBe(
+        'Error: Input role-chaining: the EC2 instance profile (instance metadata service) had not answered when ' +
+          'action-timeout-s (10 s) ran out: attach an instance profile to the runner instance (in a container on it, ' +
+          'allow IMDSv2 with hop limit 2), or raise action-timeout-s'
+      );
+      expect(imds.requests.length).toBeGreaterThan(0);
+      expect(emulation.sts.requests).toEqual([]);
+      expect(main.exported).toEqual({});
+    } finally {
+      await imds.close();
+    }
+  }, 30_000);
 
   it('starts from IRSA: the token file goes to AssumeRoleWithWebIdentity (no tags), then AssumeRole', async () => {
     const job = emulation.job({ idTokenPermission: false });

@@ -4,8 +4,8 @@
  * under the runner emulation; the real AWS CLI then uses the exported credentials
  * against RGW's S3. Run with `npm run test:interop` (interop/ceph-rgw.sh installs RGW).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startOidcIssuer, type OidcIssuer } from '../../emulator/oidc-issuer.ts';
@@ -30,6 +30,27 @@ function aws(args: string[], env: Record<string, string>): { status: number | nu
     }
   );
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+/**
+ * The same, without blocking this process: a command whose credential_process refreshes
+ * needs the token service, which runs here.
+ */
+function awsAsync(
+  args: string[],
+  env: Record<string, string>
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(
+    'aws',
+    [...args, '--endpoint-url', rgw.RGW_ENDPOINT!, '--region', 'us-east-1', '--output', 'json'],
+    {
+      env: { PATH: process.env.PATH ?? '', HOME: dir, AWS_EC2_METADATA_DISABLED: 'true', ...env }
+    }
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  return new Promise((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
 }
 const admin = (args: string[]) => {
   const result = aws(args, {
@@ -110,8 +131,8 @@ afterAll(async () => {
   if (dir) execFileSync('bash', [SCRIPT, 'down', dir], { stdio: 'inherit' });
 });
 
-function newJob(): Job {
-  const job = new Job({ idToken: { requestUrl: issuer.requestUrl, requestToken: issuer.requestToken } });
+function newJob(env: Record<string, string> = {}): Job {
+  const job = new Job({ env, idToken: { requestUrl: issuer.requestUrl, requestToken: issuer.requestToken } });
   jobs.push(job);
   return job;
 }
@@ -173,5 +194,57 @@ describe('against Ceph RGW', () => {
     expect(main.log.at(-1)).toMatch(
       /^Error: STS (refused|AssumeRoleWithWebIdentity for) arn:aws:iam:::role\/github-deploy.*\(HTTP 40[03]\)/
     );
+  });
+
+  it('refresh-credentials: the helper gets a new session from RGW once the cached one is spent, and S3 takes it', async () => {
+    issuer.run = { ...issuer.run, form: 'branch', name: 'main' };
+    const home = mkdtempSync(join(dir, 'home-'));
+    const job = newJob({ HOME: home });
+    const main = await job.uses(inputs({ 'refresh-credentials': 'true', 'role-duration-seconds': '900' }));
+    expect(main.exitCode).toBe(0);
+    expect(main.exported.AWS_PROFILE).toBe('oidc-aws-credentials');
+    const command = /^credential_process = (.*)$/m.exec(readFileSync(join(home, '.aws', 'config'), 'utf8'))![1]!;
+    const temp = join(job.root, 'temp');
+    const cache = join(
+      temp,
+      readdirSync(temp).find((name) => name.startsWith('oidc-aws-credentials-refresh-'))!,
+      'cache-oidc-aws-credentials.json'
+    );
+    const helper = () =>
+      JSON.parse(execFileSync('sh', ['-c', command], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } })) as {
+        AccessKeyId: string;
+        SecretAccessKey: string;
+        SessionToken: string;
+      };
+    // Each refresh is one token request and one AssumeRoleWithWebIdentity at RGW.
+    const tokens = () => issuer.tokenRequests.length;
+    const viaProfile = { AWS_PROFILE: 'oidc-aws-credentials', HOME: home };
+    const atStart = tokens();
+    const first = helper();
+    expect(aws(['s3', 'mb', 's3://refresh-bucket'], viaProfile).status).toBe(0);
+    expect(tokens()).toBe(atStart);
+
+    // RGW's sessions last at least 900 s: spend the cached one by writing its expiry into the past.
+    const cached = JSON.parse(readFileSync(cache, 'utf8')) as Record<string, string>;
+    writeFileSync(cache, JSON.stringify({ ...cached, expiration: new Date(Date.now() - 1000).toISOString() }));
+    const listed = await awsAsync(['s3', 'ls'], viaProfile);
+    expect(listed.stderr).toBe('');
+    expect(listed.stdout).toMatch(/ refresh-bucket$/m);
+    expect(tokens()).toBe(atStart + 1);
+    const second = helper();
+    expect(tokens()).toBe(atStart + 1);
+    expect(second.AccessKeyId).not.toBe(first.AccessKeyId);
+    // The new session is RGW's own: S3 takes its keys as they are.
+    const direct = aws(['s3', 'ls', 's3://refresh-bucket'], {
+      AWS_ACCESS_KEY_ID: second.AccessKeyId,
+      AWS_SECRET_ACCESS_KEY: second.SecretAccessKey,
+      AWS_SESSION_TOKEN: second.SessionToken
+    });
+    expect(direct.stderr).toBe('');
+    expect(direct.status).toBe(0);
+
+    const [post] = await job.runPosts();
+    expect(post!.exitCode).toBe(0);
+    expect(existsSync(join(home, '.aws', 'config'))).toBe(false);
   });
 });
