@@ -4,10 +4,9 @@
  * call, renews its own proof and explains its own failures.
  */
 import { resolve } from 'node:path';
-import { profileFilesFrom } from './aws-profile-files.ts';
+import { profileFilesFrom, readRegularFile } from './aws-profile-files.ts';
 import { ActionError } from './errors.ts';
 import { describeChainingFailure, describeWebIdentityFailure, type StsFailureContext } from './diagnosis.ts';
-import { readRegularFile } from './aws-profile-files.ts';
 import { oidcTokenServiceFrom } from './oidc-token.ts';
 import { DEFAULT_REFRESH_PROFILE } from './refresh-files.ts';
 import { REQUEST_TIMEOUTS, retryPolicyFor, type RetryClock } from './retry.ts';
@@ -45,7 +44,7 @@ export interface SourceDependencies {
   clock: RetryClock;
   /** Epoch ms: action-timeout-s. */
   deadline: number;
-  agent?: unknown;
+  agent?: AssumeRoleRequest['agent'];
   mask(secret: string): void;
   log(line: string): void;
 }

@@ -30,7 +30,8 @@ export interface RunnerIdentityOptions {
   remainingMs: number;
   /** action-timeout-s, for the error when the search outlives it. */
   deadlineSeconds: number;
-  agent?: unknown;
+  /** The proxy agent, when a proxy applies: an http.Agent the SDK takes for both schemes. */
+  agent?: HttpAgent;
   /** Announces a secret to the runner's masker. */
   mask(secret: string): void;
 }
@@ -65,7 +66,7 @@ function candidatesFrom(options: RunnerIdentityOptions): Candidate[] {
     requestHandler: {
       connectionTimeout: timeout,
       requestTimeout: timeout,
-      ...(options.agent ? { httpAgent: options.agent as HttpAgent, httpsAgent: options.agent as HttpsAgent } : {})
+      ...(options.agent ? { httpAgent: options.agent, httpsAgent: options.agent as HttpsAgent } : {})
     }
   };
   const candidates: Candidate[] = [];
