@@ -50,32 +50,38 @@ const cases: Record<string, Case> = {
     inputs: { 'role-to-assume': 'arn:aws:iam::12345678901:role/deploy' },
     local: true,
     error:
-      'Input role-to-assume "arn:aws:iam::12345678901:role/deploy": account id has 11 digits; it must have 12 (copy the ARN from the IAM console)'
+      'Input role-to-assume "arn:aws:iam::12345678901:role/deploy": account id has 11 digits; it must have 12 ' +
+      '(copy the ARN from the IAM console)'
   },
   'role ARN in an unknown partition': {
     inputs: { 'role-to-assume': 'arn:aws-moon:iam::123456789012:role/deploy' },
     local: true,
     error:
-      'Input role-to-assume "arn:aws-moon:iam::123456789012:role/deploy" names partition "aws-moon", which AWS does not have: use one of aws, aws-cn, aws-eusc, aws-iso, aws-iso-b, aws-iso-e, aws-iso-f, aws-us-gov'
+      'Input role-to-assume "arn:aws-moon:iam::123456789012:role/deploy" names partition "aws-moon", which AWS ' +
+      'does not have: use one of aws, aws-cn, aws-eusc, aws-iso, aws-iso-b, aws-iso-e, aws-iso-f, aws-us-gov'
   },
   'ISO role in a commercial region': {
     inputs: { 'role-to-assume': 'arn:aws-iso:iam::123456789012:role/deploy' },
     local: true,
     error:
-      "Input role-to-assume is in partition aws-iso but aws-region eu-west-2 is in aws: use a region of the role's partition or the role's ARN for that partition"
+      'Input role-to-assume is in partition aws-iso but aws-region eu-west-2 is in aws: use a region of the ' +
+      "role's partition or the role's ARN for that partition"
   },
   'a region no partition lists': {
     // Without sts-endpoint: with one, a code that follows aws's pattern may be a region newer than this release.
     inputs: { 'aws-region': 'us-east-9', 'sts-endpoint': '' },
     local: true,
     error:
-      'Input aws-region "us-east-9" is not an AWS region: did you mean us-east-1 or us-east-2? give a region code such as us-east-1 or eu-west-2 (if us-east-9 is a region of aws newer than this release, set sts-endpoint to its STS URL)'
+      'Input aws-region "us-east-9" is not an AWS region: did you mean us-east-1 or us-east-2? give a region ' +
+      'code such as us-east-1 or eu-west-2 (if us-east-9 is a region of aws newer than this release, set ' +
+      'sts-endpoint to its STS URL)'
   },
   'user ARN instead of role ARN': {
     inputs: { 'role-to-assume': 'arn:aws:iam::123456789012:user/bob' },
     local: true,
     error:
-      'Input role-to-assume "arn:aws:iam::123456789012:user/bob" is not a role ARN: use the full ARN, e.g. arn:aws:iam::123456789012:role/deploy'
+      'Input role-to-assume "arn:aws:iam::123456789012:user/bob" is not a role ARN: use the full ARN, e.g. ' +
+      'arn:aws:iam::123456789012:role/deploy'
   },
   'role ARN without account on AWS': {
     inputs: { 'role-to-assume': 'arn:aws:iam:::role/deploy', 'sts-endpoint': '' },
@@ -93,43 +99,50 @@ const cases: Record<string, Case> = {
     inputs: { 'aws-region': 'us-east' },
     local: true,
     error:
-      'Input aws-region "us-east" is not an AWS region: did you mean us-east-1 or us-east-2? give a region code such as us-east-1 or eu-west-2'
+      'Input aws-region "us-east" is not an AWS region: did you mean us-east-1 or us-east-2? give a region code ' +
+      'such as us-east-1 or eu-west-2'
   },
   'China role in a commercial region': {
     inputs: { 'role-to-assume': 'arn:aws-cn:iam::123456789012:role/deploy' },
     local: true,
     error:
-      "Input role-to-assume is in partition aws-cn but aws-region eu-west-2 is in aws: use a region of the role's partition or the role's ARN for that partition"
+      'Input role-to-assume is in partition aws-cn but aws-region eu-west-2 is in aws: use a region of the ' +
+      "role's partition or the role's ARN for that partition"
   },
   'commercial role in a GovCloud region': {
     inputs: { 'aws-region': 'us-gov-west-1' },
     local: true,
     error:
-      "Input role-to-assume is in partition aws but aws-region us-gov-west-1 is in aws-us-gov: use a region of the role's partition or the role's ARN for that partition"
+      'Input role-to-assume is in partition aws but aws-region us-gov-west-1 is in aws-us-gov: use a region of ' +
+      "the role's partition or the role's ARN for that partition"
   },
   'duration below 900': {
     inputs: { 'role-duration-seconds': '899' },
     local: true,
     error:
-      'Input role-duration-seconds "899" must be a whole number of seconds from 900 to 43200 (and not above the role\'s maximum session duration)'
+      'Input role-duration-seconds "899" must be a whole number of seconds from 900 to 43200 (and not above the ' +
+      "role's maximum session duration)"
   },
   'duration above 43200': {
     inputs: { 'role-duration-seconds': '43201' },
     local: true,
     error:
-      'Input role-duration-seconds "43201" must be a whole number of seconds from 900 to 43200 (and not above the role\'s maximum session duration)'
+      'Input role-duration-seconds "43201" must be a whole number of seconds from 900 to 43200 (and not above ' +
+      "the role's maximum session duration)"
   },
   'duration with a unit': {
     inputs: { 'role-duration-seconds': '1h' },
     local: true,
     error:
-      'Input role-duration-seconds "1h" must be a whole number of seconds from 900 to 43200 (and not above the role\'s maximum session duration)'
+      'Input role-duration-seconds "1h" must be a whole number of seconds from 900 to 43200 (and not above the ' +
+      "role's maximum session duration)"
   },
   'fractional duration': {
     inputs: { 'role-duration-seconds': '3600.5' },
     local: true,
     error:
-      'Input role-duration-seconds "3600.5" must be a whole number of seconds from 900 to 43200 (and not above the role\'s maximum session duration)'
+      'Input role-duration-seconds "3600.5" must be a whole number of seconds from 900 to 43200 (and not above ' +
+      "the role's maximum session duration)"
   },
   'unknown session-name placeholder': {
     inputs: { 'role-session-name': 'gha-{runid}' },
@@ -139,12 +152,16 @@ const cases: Record<string, Case> = {
   'space in session-name template': {
     inputs: { 'role-session-name': 'gha {run_id}' },
     local: true,
-    error: `Input role-session-name has the character " ", which STS does not allow: use letters, digits and _ + = , . @ - besides the placeholders ${PLACEHOLDERS}`
+    error:
+      `Input role-session-name has the character " ", which STS does not allow: use letters, digits and _ + = , ` +
+      `. @ - besides the placeholders ${PLACEHOLDERS}`
   },
   'session-name literal over 64 characters': {
     inputs: { 'role-session-name': `${'x'.repeat(60)}-{run_id}` },
     local: true,
-    error: `Input role-session-name: the fixed part of the template alone makes "${'x'.repeat(60)}-4242" longer than 64 characters: shorten the template`
+    error:
+      `Input role-session-name: the fixed part of the template alone makes "${'x'.repeat(60)}-4242" longer than ` +
+      `64 characters: shorten the template`
   },
   'session name under 2 characters': {
     inputs: { 'role-session-name': '{event}' },
@@ -177,13 +194,16 @@ const cases: Record<string, Case> = {
   'inline policy too large': {
     inputs: { 'inline-session-policy': bigPolicy },
     local: true,
-    error: `Input inline-session-policy is ${bigPolicy.length} characters without white space; STS takes at most 2048: shorten it or use managed-session-policies`
+    error:
+      `Input inline-session-policy is ${bigPolicy.length} characters without white space; STS takes at most ` +
+      `2048: shorten it or use managed-session-policies`
   },
   'managed policy not an ARN': {
     inputs: { 'managed-session-policies': 'ReadOnlyAccess' },
     local: true,
     error:
-      'Input managed-session-policies has "ReadOnlyAccess", which is not a policy ARN: give one ARN a line, e.g. arn:aws:iam::aws:policy/ReadOnlyAccess'
+      'Input managed-session-policies has "ReadOnlyAccess", which is not a policy ARN: give one ARN a line, e.g. ' +
+      'arn:aws:iam::aws:policy/ReadOnlyAccess'
   },
   'eleven managed policies': {
     inputs: { 'managed-session-policies': elevenArns },
@@ -194,7 +214,8 @@ const cases: Record<string, Case> = {
     inputs: { 'allowed-account-ids': '123456789012, 1234' },
     local: true,
     error:
-      'Input allowed-account-ids has "1234", which is not a 12-digit account id: give a comma-separated list such as 123456789012,210987654321'
+      'Input allowed-account-ids has "1234", which is not a 12-digit account id: give a comma-separated list ' +
+      'such as 123456789012,210987654321'
   },
   'sts-endpoint not a URL': {
     inputs: { 'sts-endpoint': 'sts.example.com' },
@@ -221,29 +242,34 @@ const cases: Record<string, Case> = {
     inputs: { 'aws-access-key-id': 'AKIAIOSFODNN7EXAMPLE' },
     local: true,
     error:
-      "Input aws-access-key-id is not supported: this action never takes stored access keys; remove it and let the role trust GitHub's OIDC provider (see README, Quick start)"
+      'Input aws-access-key-id is not supported: this action never takes stored access keys; remove it and let ' +
+      "the role trust GitHub's OIDC provider (see README, Quick start)"
   },
   'static secret access key': {
     inputs: { 'aws-secret-access-key': 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' },
     local: true,
     error:
-      "Input aws-secret-access-key is not supported: this action never takes stored access keys; remove it and let the role trust GitHub's OIDC provider (see README, Quick start)"
+      'Input aws-secret-access-key is not supported: this action never takes stored access keys; remove it and ' +
+      "let the role trust GitHub's OIDC provider (see README, Quick start)"
   },
   'missing id-token permission': {
     noIdToken: true,
     local: true,
     error:
-      'No GitHub OIDC token for this job: add "permissions: id-token: write" to the job or workflow (see the lines above); pull requests from forks and Dependabot runs never get a token'
+      'No GitHub OIDC token for this job: add "permissions: id-token: write" to the job or workflow (see the ' +
+      'lines above); pull requests from forks and Dependabot runs never get a token'
   },
   'token service answers 401': {
     oidcFaults: [{ status: 401, body: '{"message":"Bad credentials"}' }],
     error:
-      'GitHub\'s OIDC token service refused the job\'s request with HTTP 401: check the job has "permissions: id-token: write" and re-run it'
+      "GitHub's OIDC token service refused the job's request with HTTP 401: check the job has \"permissions: " +
+      'id-token: write" and re-run it'
   },
   'token service answers 403': {
     oidcFaults: [{ status: 403 }],
     error:
-      'GitHub\'s OIDC token service refused the job\'s request with HTTP 403: check the job has "permissions: id-token: write" and re-run it'
+      "GitHub's OIDC token service refused the job's request with HTTP 403: check the job has \"permissions: " +
+      'id-token: write" and re-run it'
   },
   'token service answers 404': {
     oidcFaults: [{ status: 404 }],
@@ -259,12 +285,14 @@ const cases: Record<string, Case> = {
   'token service answers garbage': {
     oidcFaults: [{ body: '<html>oops' }],
     error:
-      "GitHub's OIDC token service answered with a body that is not JSON: re-run the job; if it persists, GitHub's token service is at fault"
+      "GitHub's OIDC token service answered with a body that is not JSON: re-run the job; if it persists, " +
+      "GitHub's token service is at fault"
   },
   'token service answers JSON without value': {
     oidcFaults: [{ body: '{"count":0}' }],
     error:
-      'GitHub\'s OIDC token service answered with JSON without a token in "value": re-run the job; if it persists, GitHub\'s token service is at fault'
+      'GitHub\'s OIDC token service answered with JSON without a token in "value": re-run the job; if it ' +
+      "persists, GitHub's token service is at fault"
   },
   'STS answers garbage XML': {
     stsFaults: ['garbage-xml'],
@@ -289,26 +317,34 @@ const cases: Record<string, Case> = {
   'role in an account that is not allowed': {
     inputs: { 'allowed-account-ids': '210987654321' },
     error:
-      'The assumed role is in account 123456789012 that is not in allowed-account-ids: check role-to-assume or add the account to allowed-account-ids'
+      'The assumed role is in account 123456789012 that is not in allowed-account-ids: check role-to-assume or ' +
+      'add the account to allowed-account-ids'
   },
   'duration above the role maximum': {
     inputs: { 'role-duration-seconds': '7200' },
-    error: `Input role-duration-seconds 7200 is above the maximum session duration of ${ARN}: lower role-duration-seconds, or raise the role's "Maximum session duration" in IAM`
+    error:
+      `Input role-duration-seconds 7200 is above the maximum session duration of ${ARN}: lower ` +
+      `role-duration-seconds, or raise the role's "Maximum session duration" in IAM`
   },
   'audience the provider does not list': {
     inputs: { audience: 'my-app' },
     error:
-      'STS: the OIDC provider in the role\'s account does not list audience "my-app": add it to the provider\'s audiences, or set input audience to one the provider lists'
+      'STS: the OIDC provider in the role\'s account does not list audience "my-app": add it to the provider\'s ' +
+      'audiences, or set input audience to one the provider lists'
   },
   'no OIDC provider in the account': {
     setup: (emulation) => void (emulation.sts.providers.length = 0),
     error: (emulation) =>
-      `STS: the role's account has no OIDC provider for ${emulation.issuer.url}: create one with that URL and audience "sts.amazonaws.com" (IAM > Identity providers), see README Quick start`
+      `STS: the role's account has no OIDC provider for ${emulation.issuer.url}: create one with that URL and ` +
+      `audience "sts.amazonaws.com" (IAM > Identity providers), see README Quick start`
   },
   'role that does not exist': {
     inputs: { 'role-to-assume': 'arn:aws:iam::123456789012:role/nope' },
     error:
-      "STS refused arn:aws:iam::123456789012:role/nope for this run: AccessDenied (HTTP 403): Not authorized to perform sts:AssumeRoleWithWebIdentity. Either the role's trust policy does not admit this token (compare its Condition with the claims printed above) or no role has this ARN (STS answers the same for both: check the account id and role name)"
+      'STS refused arn:aws:iam::123456789012:role/nope for this run: AccessDenied (HTTP 403): Not authorized to ' +
+      "perform sts:AssumeRoleWithWebIdentity. Either the role's trust policy does not admit this token (compare " +
+      'its Condition with the claims printed above) or no role has this ARN (STS answers the same for both: ' +
+      'check the account id and role name)'
   }
 };
 

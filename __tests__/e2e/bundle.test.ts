@@ -107,7 +107,10 @@ describe('the bundled action under the runner emulation', () => {
     expect(refused.exitCode).toBe(1);
     expect(refused.exported).toEqual({});
     expect(refused.log.at(-1)).toBe(
-      `Error: STS refused ${DEMO_ROLE_ARN} for this run: AccessDenied (HTTP 403): Not authorized to perform sts:AssumeRoleWithWebIdentity. Either the role's trust policy does not admit this token (compare its Condition with the claims printed above) or no role has this ARN (STS answers the same for both: check the account id and role name)`
+      `Error: STS refused ${DEMO_ROLE_ARN} for this run: AccessDenied (HTTP 403): Not authorized to perform ` +
+        `sts:AssumeRoleWithWebIdentity. Either the role's trust policy does not admit this token (compare its ` +
+        `Condition with the claims printed above) or no role has this ARN (STS answers the same for both: check ` +
+        `the account id and role name)`
     );
   });
 
@@ -179,7 +182,8 @@ describe('the bundled action under the runner emulation', () => {
       'Add these lines to the job (or to the workflow, for every job):',
       '  permissions:',
       '    id-token: write',
-      'Error: No GitHub OIDC token for this job: add "permissions: id-token: write" to the job or workflow (see the lines above); pull requests from forks and Dependabot runs never get a token'
+      'Error: No GitHub OIDC token for this job: add "permissions: id-token: write" to the job or workflow (see ' +
+        'the lines above); pull requests from forks and Dependabot runs never get a token'
     ]);
     expect(emulation.issuer.tokenRequests).toEqual([]);
     expect(emulation.sts.requests).toEqual([]);

@@ -59,7 +59,11 @@ describe('role-chaining', () => {
     const chained = await job.uses(emulation.inputs({ 'role-to-assume': CHAINED_ROLE, 'role-chaining': 'true' }));
     expect(chained.exitCode).toBe(1);
     expect(chained.log.at(-1)).toMatch(
-      /^Error: STS refused to chain to arn:aws:iam::210987654321:role\/deployer from the credentials in the environment \(the previous step's role\): AccessDenied \(HTTP 403\): .*: the role's trust policy must allow sts:AssumeRole for that identity$/
+      new RegExp(
+        '^Error: STS refused to chain to arn:aws:iam::210987654321:role\\/deployer from the ' +
+          "credentials in the environment \\(the previous step's role\\): AccessDenied \\(HTTP 403\\): " +
+          ".*: the role's trust policy must allow sts:AssumeRole for that identity$"
+      )
     );
   });
 
@@ -87,11 +91,13 @@ describe('role-chaining', () => {
   it.each([
     [
       { 'role-duration-seconds': '7200' },
-      'Input role-duration-seconds 7200 is above 3600: AWS caps sessions from role chaining at 1 hour; set role-duration-seconds to 3600 or less'
+      'Input role-duration-seconds 7200 is above 3600: AWS caps sessions from role chaining at 1 hour; set ' +
+        'role-duration-seconds to 3600 or less'
     ],
     [
       {},
-      'Input role-chaining found no AWS credentials: no keys in the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY), no AWS_PROFILE, ' +
+      'Input role-chaining found no AWS credentials: no keys in the environment (AWS_ACCESS_KEY_ID, ' +
+        'AWS_SECRET_ACCESS_KEY), no AWS_PROFILE, ' +
         'no IRSA token file (AWS_WEB_IDENTITY_TOKEN_FILE with AWS_ROLE_ARN), no container credentials ' +
         '(AWS_CONTAINER_CREDENTIALS_FULL_URI or …_RELATIVE_URI), and the instance metadata service is off (AWS_EC2_METADATA_DISABLED): ' +
         'use this action once earlier in the job without role-chaining, or run the job on a runner with an AWS role ' +
@@ -300,7 +306,12 @@ describe("role-chaining from the runner's own AWS identity", () => {
       const main = await job.uses(chainInputs({ 'role-external-id': 'tenant-8' }));
       expect(main.exitCode).toBe(1);
       expect(main.log.at(-1)).toMatch(
-        /^Error: STS refused to chain to arn:aws:iam::210987654321:role\/deployer from the EC2 instance profile \(instance metadata service\): AccessDenied \(HTTP 403\): .*: the role's trust policy must allow sts:AssumeRole for that identity, with the sts:ExternalId given in role-external-id$/
+        new RegExp(
+          '^Error: STS refused to chain to arn:aws:iam::210987654321:role\\/deployer from the EC2 ' +
+            'instance profile \\(instance metadata service\\): AccessDenied \\(HTTP 403\\): .*: the ' +
+            "role's trust policy must allow sts:AssumeRole for that identity, with the " +
+            'sts:ExternalId given in role-external-id$'
+        )
       );
       expect(main.log.join('\n')).not.toMatch(/AssumeRoleWithWebIdentity/);
     } finally {
@@ -316,7 +327,10 @@ describe("role-chaining from the runner's own AWS identity", () => {
       const main = await job.uses(chainInputs());
       expect(main.exitCode).toBe(1);
       expect(main.log.at(-1)).toMatch(
-        /^Error: Input role-chaining found no AWS credentials: no keys in the environment .* and the instance metadata service gave none \(HTTP 404\): use this action once earlier/
+        new RegExp(
+          '^Error: Input role-chaining found no AWS credentials: no keys in the environment .* and ' +
+            'the instance metadata service gave none \\(HTTP 404\\): use this action once earlier'
+        )
       );
       expect(emulation.sts.requests).toEqual([]);
     } finally {
@@ -371,7 +385,8 @@ describe('web-identity-token-file', () => {
     const job = emulation.job({ idTokenPermission: false });
     const main = await job.uses(emulation.inputs({ 'web-identity-token-file': 'missing.jwt' }));
     expect(main.log.at(-1)).toBe(
-      `Error: Input web-identity-token-file: cannot read ${join(job.root, 'workspace', 'missing.jwt')} (ENOENT): check the path; a relative path starts at the workspace`
+      `Error: Input web-identity-token-file: cannot read ${join(job.root, 'workspace', 'missing.jwt')} (ENOENT): ` +
+        `check the path; a relative path starts at the workspace`
     );
     expect(emulation.sts.requests).toEqual([]);
   });

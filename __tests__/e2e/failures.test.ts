@@ -71,13 +71,15 @@ describe('permanent failures fail at once', () => {
     const log = main.log.join('\n');
     expect(log).toContain('  sub: repo:octo-org/octo-repo:environment:production\n  aud: sts.amazonaws.com\n');
     expect(log).toContain(
-      `  iss: ${emulation.issuer.url}\n  repository: octo-org/octo-repo\n  ref: refs/heads/main\n  environment: production\n  event_name: push\n`
+      `  iss: ${emulation.issuer.url}\n  repository: octo-org/octo-repo\n  ref: refs/heads/main\n` +
+        `  environment: production\n  event_name: push\n`
     );
     expect(log).toContain(
       'sub form: environment: the job runs in environment "production", so sub ends in :environment:NAME'
     );
     expect(log).toContain(
-      `      "StringEquals": {\n        "${key}:aud": "sts.amazonaws.com",\n        "${key}:sub": "repo:octo-org/octo-repo:environment:production"\n      }`
+      `      "StringEquals": {\n        "${key}:aud": "sts.amazonaws.com",\n` +
+        `        "${key}:sub": "repo:octo-org/octo-repo:environment:production"\n      }`
     );
     expect(log).toContain(`"${key}:sub": "repo:octo-org/octo-repo:ref:refs/heads/*"`);
     expect(log).not.toContain(emulation.sts.requests[0]!.params.WebIdentityToken!);
@@ -90,7 +92,9 @@ describe('permanent failures fail at once', () => {
     const { main, emulation } = await runWith({ sts: Array(30).fill('throttle') }, { 'action-timeout-s': '10' });
     expect(main.exitCode).toBe(1);
     expect(main.log.at(-1)).toBe(
-      `Error: Gave up waiting for STS AssumeRoleWithWebIdentity (${new URL(emulation.sts.url).host}) at the action-timeout-s deadline (last error: Throttling (Rate exceeded)): retry the job later or raise action-timeout-s`
+      `Error: Gave up waiting for STS AssumeRoleWithWebIdentity (${new URL(emulation.sts.url).host}) at the ` +
+        `action-timeout-s deadline (last error: Throttling (Rate exceeded)): retry the job later or raise ` +
+        `action-timeout-s`
     );
   }, 20_000);
 

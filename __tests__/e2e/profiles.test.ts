@@ -62,7 +62,8 @@ describe('aws-profile', () => {
     const credentials = readFileSync(awsFile('credentials'), 'utf8');
     expect(credentials.startsWith(EXISTING_CREDENTIALS)).toBe(true);
     expect(credentials).toContain(
-      `[deploy]\naws_access_key_id = ${issued.accessKeyId}\naws_secret_access_key = ${issued.secretAccessKey}\naws_session_token = ${issued.sessionToken}\n`
+      `[deploy]\naws_access_key_id = ${issued.accessKeyId}\n` +
+        `aws_secret_access_key = ${issued.secretAccessKey}\naws_session_token = ${issued.sessionToken}\n`
     );
     expect(readFileSync(awsFile('config'), 'utf8')).toMatch(
       /^\[default\]\nregion = us-east-1\noutput = json\n# .*\n\[profile deploy\]\nregion = eu-west-2\n$/
@@ -95,7 +96,8 @@ describe('aws-profile', () => {
     const refused = await emulation.job({ env: { HOME: home } }).uses(emulation.inputs({ 'aws-profile': 'personal' }));
     expect(refused.exitCode).toBe(1);
     expect(refused.log.at(-1)).toBe(
-      `Error: Profile "personal" already exists in ${awsFile('credentials')}: choose another profile name, or set overwrite-aws-profile: true to replace it`
+      `Error: Profile "personal" already exists in ${awsFile('credentials')}: choose another profile name, or ` +
+        `set overwrite-aws-profile: true to replace it`
     );
     expect(emulation.issuer.tokenRequests).toEqual([]);
     const replaced = await emulation
@@ -149,7 +151,8 @@ describe('aws-profile', () => {
     writeFileSync(awsFile('config'), '[profile deploy]\nregion = us-east-1\n');
     const main = await emulation.job({ env: { HOME: home } }).uses(emulation.inputs({ 'aws-profile': 'deploy' }));
     expect(main.log.at(-1)).toBe(
-      `Error: Profile "deploy" already exists in ${awsFile('config')}: choose another profile name, or set overwrite-aws-profile: true to replace it`
+      `Error: Profile "deploy" already exists in ${awsFile('config')}: choose another profile name, or set ` +
+        `overwrite-aws-profile: true to replace it`
     );
     expect(emulation.issuer.tokenRequests).toEqual([]);
     expect(readFileSync(awsFile('credentials'), 'utf8')).toBe(EXISTING_CREDENTIALS);
@@ -163,7 +166,8 @@ describe('aws-profile', () => {
     const main = await emulation.job({ env: { HOME: home } }).uses(emulation.inputs({ 'aws-profile': 'deploy' }));
     expect(main.exitCode).toBe(1);
     expect(main.log.at(-1)).toBe(
-      `Error: Cannot write AWS profiles to ${awsFile('config')} (EISDIR): make it a writable regular file in a writable folder, or point AWS_CONFIG_FILE elsewhere; nothing was written`
+      `Error: Cannot write AWS profiles to ${awsFile('config')} (EISDIR): make it a writable regular file in a ` +
+        `writable folder, or point AWS_CONFIG_FILE elsewhere; nothing was written`
     );
     expect(emulation.issuer.tokenRequests).toEqual([]);
     expect(readFileSync(awsFile('credentials'), 'utf8')).toBe(EXISTING_CREDENTIALS);
@@ -235,7 +239,10 @@ describe('self-hosted runners: sections left by a job that never ran post', () =
     expect(main.exitCode).toBe(0);
     expect(main.log.filter((line) => line.startsWith('Warning'))).toEqual([
       expect.stringMatching(
-        /^Warning: Replaced AWS profile sections left by run 1001 attempt 1, whose job ended without its post step \(its lease .*\.lease is gone\)$/
+        new RegExp(
+          '^Warning: Replaced AWS profile sections left by run 1001 attempt 1, whose job ended ' +
+            'without its post step \\(its lease .*\\.lease is gone\\)$'
+        )
       )
     ]);
     const credentials = readFileSync(awsFile('credentials'), 'utf8');
@@ -252,7 +259,8 @@ describe('self-hosted runners: sections left by a job that never ran post', () =
     const main = await other.uses(emulation.inputs({ 'aws-profile': 'deploy', 'overwrite-aws-profile': 'true' }));
     expect(main.exitCode).toBe(1);
     expect(main.log.at(-1)).toBe(
-      `Error: Profile "deploy" in ${awsFile('credentials')} belongs to run 1001 attempt 1, whose job is still running on this machine: choose another profile name`
+      `Error: Profile "deploy" in ${awsFile('credentials')} belongs to run 1001 attempt 1, whose job is still ` +
+        `running on this machine: choose another profile name`
     );
     expect(readFileSync(awsFile('credentials'), 'utf8')).toBe(before);
     expect(await identityThrough(running, 'deploy')).toBe(emulation.sts.issued[0]!.assumedRoleArn);
@@ -266,7 +274,8 @@ describe('self-hosted runners: sections left by a job that never ran post', () =
     const main = await emulation.job({ env: { HOME: home } }).uses(emulation.inputs({ 'aws-profile': 'deploy' }));
     expect(main.exitCode).toBe(1);
     expect(main.log.at(-1)).toBe(
-      `Error: Refusing to write AWS profiles through the symbolic link ${awsFile('credentials')}: replace it with a regular file, or point AWS_SHARED_CREDENTIALS_FILE elsewhere`
+      `Error: Refusing to write AWS profiles through the symbolic link ${awsFile('credentials')}: replace it ` +
+        `with a regular file, or point AWS_SHARED_CREDENTIALS_FILE elsewhere`
     );
     expect(readFileSync(elsewhere, 'utf8')).toBe('');
   });
@@ -320,7 +329,8 @@ describe('role-profiles: several roles in one step', () => {
     ],
     [
       { 'role-profiles': 'deploy arn:aws:iam::123456789012:role/deploy' },
-      'Input role-profiles has the line "deploy arn:aws:iam::123456789012:role/deploy": write one "PROFILE = ROLE_ARN" a line, e.g. deploy = arn:aws:iam::123456789012:role/deploy'
+      'Input role-profiles has the line "deploy arn:aws:iam::123456789012:role/deploy": write one "PROFILE = ' +
+        'ROLE_ARN" a line, e.g. deploy = arn:aws:iam::123456789012:role/deploy'
     ],
     [
       { 'role-profiles': `a = ${DEMO_ROLE_ARN}\na = ${AUDIT_ROLE}` },
@@ -328,7 +338,8 @@ describe('role-profiles: several roles in one step', () => {
     ],
     [
       { 'output-env-credentials': 'true' },
-      'Input output-env-credentials cannot be true with role-profiles: the environment holds one set of credentials; use the profiles (AWS_PROFILE or --profile)'
+      'Input output-env-credentials cannot be true with role-profiles: the environment holds one set of ' +
+        'credentials; use the profiles (AWS_PROFILE or --profile)'
     ]
   ])('rejects %j before any request', async (extra, message) => {
     const main = await emulation.job({ env: { HOME: home } }).uses({ ...inputs(), ...extra });

@@ -14,7 +14,8 @@ afterAll(() => emulation.close());
 
 const ROLE = 'arn:aws:iam::123456789012:role/deploy';
 const refusal = (what: string) =>
-  `::error::STS answered for ${ROLE} with ${what}; the credentials were refused and nothing was exported: check sts-endpoint points at STS (or a proxy is not rewriting its answers)`;
+  `::error::STS answered for ${ROLE} with ${what}; the credentials were refused and nothing was exported: check ` +
+  `sts-endpoint points at STS (or a proxy is not rewriting its answers)`;
 
 describe('a malformed STS answer is refused', () => {
   it.each<[string, Partial<IssuedSession>, string, string]>([

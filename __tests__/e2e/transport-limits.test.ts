@@ -36,7 +36,8 @@ describe('a server that sends headers and then a byte every 2 s', () => {
       expect(errors).toHaveLength(1);
       expect(errors[0]).toMatch(
         new RegExp(
-          `^::error::Gave up waiting for ${what}( \\([^)]+\\))? at the action-timeout-s deadline \\(last error: .*no complete answer within \\d+\\.\\d s\\)?\\): retry the job later or raise action-timeout-s$`
+          `^::error::Gave up waiting for ${what}( \\([^)]+\\))? at the action-timeout-s deadline \\(last error: ` +
+            `.*no complete answer within \\d+\\.\\d s\\)?\\): retry the job later or raise action-timeout-s$`
         )
       );
       expect(main.exported).toEqual({});
@@ -53,7 +54,10 @@ describe('a 300 MiB body', () => {
       expect(main.exitCode).toBe(0);
       expect(main.log).toContainEqual(
         expect.stringMatching(
-          /^Attempt 1 of 12 for STS AssumeRoleWithWebIdentity( \([^)]+\))? failed: BodyTooLarge \(a body over 1 MiB, more than the service ever sends\); retrying in/
+          new RegExp(
+            '^Attempt 1 of 12 for STS AssumeRoleWithWebIdentity( \\([^)]+\\))? failed: BodyTooLarge ' +
+              '\\(a body over 1 MiB, more than the service ever sends\\); retrying in'
+          )
         )
       );
       expect(main.exported.AWS_ACCESS_KEY_ID).toBe(emulation.sts.issued[0]!.accessKeyId);
@@ -67,7 +71,8 @@ describe('a 300 MiB body', () => {
       const { main, emulation, errors } = await runWith({ oidc: [HUGE] });
       expect(main.exitCode).toBe(1);
       expect(errors).toEqual([
-        "::error::GitHub's OIDC token service answered with a body over 1 MiB, more than the service ever sends: re-run the job; if it persists, GitHub's token service is at fault"
+        "::error::GitHub's OIDC token service answered with a body over 1 MiB, more than the service ever sends: " +
+          "re-run the job; if it persists, GitHub's token service is at fault"
       ]);
       expect(emulation.issuer.tokenRequests).toHaveLength(1);
       expect(emulation.sts.requests).toHaveLength(0);

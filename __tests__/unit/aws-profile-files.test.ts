@@ -166,7 +166,11 @@ describe('profile files on disk', () => {
     (field, value) => {
       const states: unknown[] = [];
       expect(() => writeProfiles(context, [{ ...entry, [field]: value }], (cleanup) => states.push(cleanup))).toThrow(
-        /^Refusing to write (profile "deploy"|a profile): the [A-Za-z ]+ contains a control character \(such as a line break\), which could add sections to the AWS files; nothing was written$/
+        new RegExp(
+          '^Refusing to write (profile "deploy"|a profile): the [A-Za-z ]+ contains a control ' +
+            'character \\(such as a line break\\), which could add sections to the AWS files; nothing ' +
+            'was written$'
+        )
       );
       expect(existsSync(context.files.credentials)).toBe(false);
       expect(existsSync(context.files.config)).toBe(false);
@@ -187,7 +191,11 @@ describe('profile files on disk', () => {
     'checks the %s file before any request (a directory in its place)',
     (which) => {
       mkdirSync(context.files[which], { recursive: true });
-      const message = `Cannot write AWS profiles to ${context.files[which]} (EISDIR): make it a writable regular file in a writable folder, or point ${which === 'credentials' ? 'AWS_SHARED_CREDENTIALS_FILE' : 'AWS_CONFIG_FILE'} elsewhere; nothing was written`;
+      const message =
+        `Cannot write AWS profiles to ${context.files[which]} (EISDIR): make it a writable regular file in a ` +
+        `writable folder, or point ` +
+        `${which === 'credentials' ? 'AWS_SHARED_CREDENTIALS_FILE' : 'AWS_CONFIG_FILE'} elsewhere; nothing was ` +
+        `written`;
       expect(() => checkProfilesWritable(context, ['deploy'])).toThrow(message);
       expect(() => writeProfiles(context, [entry], () => {})).toThrow(message);
       const other = which === 'credentials' ? 'config' : 'credentials';
@@ -217,7 +225,8 @@ describe('profile files on disk', () => {
     mkdirSync(join(root, 'aws dir'));
     writeFileSync(context.files.config, '[profile deploy]\nregion = us-east-1\n');
     expect(() => checkProfilesWritable(context, ['deploy'])).toThrow(
-      `Profile "deploy" already exists in ${context.files.config}: choose another profile name, or set overwrite-aws-profile: true to replace it`
+      `Profile "deploy" already exists in ${context.files.config}: choose another profile name, or set ` +
+        `overwrite-aws-profile: true to replace it`
     );
   });
 
@@ -351,7 +360,8 @@ describe('sections left by jobs that never ran post', () => {
     expect(warnings).toEqual([
       expect.stringMatching(
         new RegExp(
-          `^Replaced AWS profile sections left by run 1001 attempt 1, whose job ended without its post step \\(its lease ${lease}[0-9a-f]{16}\\.lease is gone\\)$`
+          `^Replaced AWS profile sections left by run 1001 attempt 1, whose job ended without its post step ` +
+            `\\(its lease ${lease}[0-9a-f]{16}\\.lease is gone\\)$`
         )
       )
     ]);
@@ -366,7 +376,8 @@ describe('sections left by jobs that never ran post', () => {
     const before = readFileSync(running.files.credentials, 'utf8');
     const other = contextFor('1002', join(root, 'runner-b', '_temp'));
     expect(() => checkProfilesWritable(other, ['deploy'])).toThrow(
-      `Profile "deploy" in ${other.files.credentials} belongs to run 1001 attempt 1, whose job is still running on this machine: choose another profile name`
+      `Profile "deploy" in ${other.files.credentials} belongs to run 1001 attempt 1, whose job is still running ` +
+        `on this machine: choose another profile name`
     );
     expect(() => writeProfiles({ ...other, overwrite: true }, [entry], () => {})).toThrow(/still running/);
     expect(readFileSync(running.files.credentials, 'utf8')).toBe(before);

@@ -53,7 +53,9 @@ describe('resolveRegion', () => {
 
   it('refuses a code that follows the aws pattern but is no region, naming the nearest ones', () => {
     expect(() => resolveRegion('us-east-9', false)).toThrow(
-      'Input aws-region "us-east-9" is not an AWS region: did you mean us-east-1 or us-east-2? give a region code such as us-east-1 or eu-west-2 (if us-east-9 is a region of aws newer than this release, set sts-endpoint to its STS URL)'
+      'Input aws-region "us-east-9" is not an AWS region: did you mean us-east-1 or us-east-2? give a region ' +
+        'code such as us-east-1 or eu-west-2 (if us-east-9 is a region of aws newer than this release, set ' +
+        'sts-endpoint to its STS URL)'
     );
   });
 
@@ -120,7 +122,8 @@ describe('checkVariantSupported and defaultAudience', () => {
 
   it('refuses FIPS where the partition has none, naming the inputs', () => {
     expect(() => checkVariantSupported(withoutFips, 'us-east-1', { fips: true, dualStack: false })).toThrow(
-      'Partition aws-test (aws-region us-east-1) has no FIPS STS endpoint: set use-fips-endpoint/use-dualstack-endpoint (and AWS_USE_FIPS_ENDPOINT/AWS_USE_DUALSTACK_ENDPOINT) to false'
+      'Partition aws-test (aws-region us-east-1) has no FIPS STS endpoint: set ' +
+        'use-fips-endpoint/use-dualstack-endpoint (and AWS_USE_FIPS_ENDPOINT/AWS_USE_DUALSTACK_ENDPOINT) to false'
     );
     expect(() => checkVariantSupported(withoutFips, 'us-east-1', { fips: false, dualStack: true })).not.toThrow();
   });

@@ -73,7 +73,8 @@ describe('withRetries', () => {
     const { result, calls } = await run(['retry', 'retry', 'retry'], { deadlineMs: 400 });
     expect(result).toBeInstanceOf(DeadlineError);
     expect((result as Error).message).toBe(
-      'Gave up waiting for STS AssumeRoleWithWebIdentity at the action-timeout-s deadline (last error: Code-retry): retry the job later or raise action-timeout-s'
+      'Gave up waiting for STS AssumeRoleWithWebIdentity at the action-timeout-s deadline (last error: ' +
+        'Code-retry): retry the job later or raise action-timeout-s'
     );
     expect(calls).toBe(1);
   });

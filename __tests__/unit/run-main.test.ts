@@ -31,7 +31,9 @@ const stsSuccess = `<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazon
 </AssumeRoleWithWebIdentityResponse>`;
 
 const stsError = (code: string, message: string) =>
-  `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error><RequestId>r-1</RequestId></ErrorResponse>`;
+  `<ErrorResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/">` +
+  `<Error><Type>Sender</Type><Code>${code}</Code><Message>${message}</Message></Error>` +
+  `<RequestId>r-1</RequestId></ErrorResponse>`;
 
 type Event = [kind: string, ...values: string[]];
 
@@ -186,7 +188,8 @@ describe('main step, in process', () => {
     const { events, run } = harness({ 'allowed-account-ids': '210987654321' });
     const failure = await run().catch((error: unknown) => error);
     expect(errorLine(failure)).toBe(
-      'The assumed role is in account 123456789012 that is not in allowed-account-ids: check role-to-assume or add the account to allowed-account-ids'
+      'The assumed role is in account 123456789012 that is not in allowed-account-ids: check role-to-assume or ' +
+        'add the account to allowed-account-ids'
     );
     expect(events.filter(([kind]) => kind !== 'mask')).toEqual([]);
   });
@@ -205,7 +208,10 @@ describe('main step, in process', () => {
     const { events, run } = harness({});
     const failure = await run().catch((error: unknown) => error);
     expect(errorLine(failure)).toBe(
-      "STS refused arn:aws:iam::123456789012:role/deploy for this run: AccessDenied (HTTP 403): Not authorized to perform sts:AssumeRoleWithWebIdentity. Either the role's trust policy does not admit this token (compare its Condition with the claims printed above) or no role has this ARN (STS answers the same for both: check the account id and role name)"
+      'STS refused arn:aws:iam::123456789012:role/deploy for this run: AccessDenied (HTTP 403): Not authorized ' +
+        "to perform sts:AssumeRoleWithWebIdentity. Either the role's trust policy does not admit this token " +
+        '(compare its Condition with the claims printed above) or no role has this ARN (STS answers the same for ' +
+        'both: check the account id and role name)'
     );
     expect(events).toEqual([['mask', JWT]]);
   });

@@ -40,7 +40,8 @@ describe('session tags', () => {
     expect(parseTransitiveTagKeys('Repository\nActor\n', false)).toEqual(['Repository', 'Actor']);
     expect(() => parseTransitiveTagKeys('Team', false)).toThrow(
       new ActionError(
-        'Input transitive-tag-keys has "Team", which is not a session tag this action sets: use some of GitHub, Repository, Workflow, Action, Actor, Commit, Branch'
+        'Input transitive-tag-keys has "Team", which is not a session tag this action sets: use some of GitHub, ' +
+          'Repository, Workflow, Action, Actor, Commit, Branch'
       )
     );
     expect(() => parseTransitiveTagKeys('Repository', true)).toThrow(/role-skip-session-tagging is true/);
