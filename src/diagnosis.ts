@@ -152,7 +152,7 @@ const WEB_IDENTITY_RULES: FailureRule<WebIdentityFailureContext>[] = [
     explain: ({ role, raw, context }) =>
       new ActionError(
         `STS refused ${role} for this run: ${raw}. Either the role's trust policy does not admit this token ` +
-          '(compare its Condition with the claims printed above) or no role has this ARN (STS answers the same ' +
+          '(compare its Condition with the token claims) or no role has this ARN (STS answers the same ' +
           'for both: check the account id and role name)',
         trustPolicyAdvice(context.claims, context.audience, context.target)
       )

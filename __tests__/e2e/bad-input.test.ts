@@ -343,7 +343,7 @@ const cases: Record<string, Case> = {
     error:
       'STS refused arn:aws:iam::123456789012:role/nope for this run: AccessDenied (HTTP 403): Not authorized to ' +
       "perform sts:AssumeRoleWithWebIdentity. Either the role's trust policy does not admit this token (compare " +
-      'its Condition with the claims printed above) or no role has this ARN (STS answers the same for both: ' +
+      'its Condition with the token claims) or no role has this ARN (STS answers the same for both: ' +
       'check the account id and role name)'
   }
 };

@@ -109,7 +109,7 @@ describe('the bundled action under the runner emulation', () => {
     expect(refused.log.at(-1)).toBe(
       `Error: STS refused ${DEMO_ROLE_ARN} for this run: AccessDenied (HTTP 403): Not authorized to perform ` +
         `sts:AssumeRoleWithWebIdentity. Either the role's trust policy does not admit this token (compare its ` +
-        `Condition with the claims printed above) or no role has this ARN (STS answers the same for both: check ` +
+        `Condition with the token claims) or no role has this ARN (STS answers the same for both: check ` +
         `the account id and role name)`
     );
   });

@@ -210,7 +210,7 @@ describe('main step, in process', () => {
     expect(errorLine(failure)).toBe(
       'STS refused arn:aws:iam::123456789012:role/deploy for this run: AccessDenied (HTTP 403): Not authorized ' +
         "to perform sts:AssumeRoleWithWebIdentity. Either the role's trust policy does not admit this token " +
-        '(compare its Condition with the claims printed above) or no role has this ARN (STS answers the same for ' +
+        '(compare its Condition with the token claims) or no role has this ARN (STS answers the same for ' +
         'both: check the account id and role name)'
     );
     expect(events).toEqual([['mask', JWT]]);
