@@ -19,21 +19,25 @@ export function tagValue(text: string): string {
   return [...text.replace(NOT_TAG_TEXT, '_')].slice(0, MAX_TAG_VALUE_CHARS).join('');
 }
 
+/** The tags this action sets, in the order configure-aws-credentials sends them, and where each value comes from. */
+const SESSION_TAG_VALUES: [key: string, value: (run: RunContext) => string][] = [
+  ['GitHub', () => 'Actions'],
+  ['Repository', (run) => run.repository],
+  ['Workflow', (run) => run.workflow],
+  ['Action', (run) => run.action],
+  ['Actor', (run) => run.actor],
+  ['Commit', (run) => run.sha],
+  ['Branch', (run) => run.ref]
+];
+
+export const SESSION_TAG_KEYS = SESSION_TAG_VALUES.map(([key]) => key);
+
 /** The tags every AssumeRole carries unless role-skip-session-tagging is true; empty values are left out. */
 export function defaultSessionTags(run: RunContext): SessionTag[] {
-  const tags: [string, string][] = [
-    ['GitHub', 'Actions'],
-    ['Repository', run.repository],
-    ['Workflow', run.workflow],
-    ['Action', run.action],
-    ['Actor', run.actor],
-    ['Commit', run.sha],
-    ['Branch', run.ref]
-  ];
-  return tags.filter(([, value]) => value !== '').map(([key, value]) => ({ key, value: tagValue(value) }));
+  return SESSION_TAG_VALUES.map(([key, value]) => ({ key, value: value(run) }))
+    .filter((tag) => tag.value !== '')
+    .map(({ key, value }) => ({ key, value: tagValue(value) }));
 }
-
-export const SESSION_TAG_KEYS = ['GitHub', 'Repository', 'Workflow', 'Action', 'Actor', 'Commit', 'Branch'];
 
 /** transitive-tag-keys: one key a line (commas also separate), each one of the tags this action sets. */
 export function parseTransitiveTagKeys(value: string, skipTagging: boolean): string[] {
